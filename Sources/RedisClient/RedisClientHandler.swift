@@ -1,0 +1,115 @@
+import NIOCore
+import RESP
+
+/// One pipelined request: the encoded commands and how many replies they produce.
+struct RedisRequest: Sendable {
+    var bytes: [UInt8]
+    var replyCount: Int
+    var promise: EventLoopPromise<[RESPValue]>
+}
+
+/// Matches replies to requests in order on one connection; hiredis's reader is the codec.
+/// Lives on its channel's event loop only.
+final class RedisClientHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = RedisRequest
+    typealias OutboundOut = ByteBuffer
+
+    private struct Pending {
+        var remaining: Int
+        var replies: [RESPValue]
+        let promise: EventLoopPromise<[RESPValue]>
+    }
+
+    private let parser: RESPParser
+    private var pending = CircularBuffer<Pending>()
+    private let endpoint: String
+    private let readTimeout: TimeAmount?
+    private var timeoutTask: Scheduled<Void>?
+    private var failure: RedisClientError?
+
+    init(endpoint: String, readTimeout: TimeAmount?, limits: RESPParser.Limits = .server) {
+        self.endpoint = endpoint
+        self.readTimeout = readTimeout
+        self.parser = RESPParser(limits: limits)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let request = unwrapOutboundIn(data)
+        if let failure {
+            request.promise.fail(failure)
+            promise?.fail(failure)
+            return
+        }
+        if request.replyCount == 0 {
+            request.promise.succeed([])
+            promise?.succeed()
+            return
+        }
+        var replies: [RESPValue] = []
+        replies.reserveCapacity(request.replyCount)
+        pending.append(Pending(remaining: request.replyCount, replies: replies, promise: request.promise))
+        if pending.count == 1 { armTimeout(context: context) }
+        let buffer = context.channel.allocator.buffer(bytes: request.bytes)
+        context.write(wrapOutboundOut(buffer), promise: promise)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        buffer.withUnsafeReadableBytes { parser.feed($0) }
+        do {
+            while let value = try parser.next() {
+                guard !pending.isEmpty else {
+                    failAll(
+                        context: context, RedisClientError(.protocolError, endpoint: endpoint, detail: "reply with no request: \(value)"))
+                    return
+                }
+                pending[pending.startIndex].replies.append(value)
+                pending[pending.startIndex].remaining -= 1
+                if pending[pending.startIndex].remaining == 0 {
+                    let done = pending.removeFirst()
+                    done.promise.succeed(done.replies)
+                }
+            }
+        } catch {
+            failAll(context: context, RedisClientError(.protocolError, endpoint: endpoint, detail: error.description))
+            return
+        }
+        if pending.isEmpty {
+            timeoutTask?.cancel()
+            timeoutTask = nil
+        } else {
+            armTimeout(context: context)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        failAll(context: context, RedisClientError(.connectionClosed, endpoint: endpoint, detail: "the server closed the connection"))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        failAll(context: context, RedisClientError(.connectionClosed, endpoint: endpoint, detail: "\(error)"))
+    }
+
+    private func armTimeout(context: ChannelHandlerContext) {
+        guard let readTimeout else { return }
+        timeoutTask?.cancel()
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timeoutTask = context.eventLoop.scheduleTask(in: readTimeout) {
+            let (handler, context) = loopBound.value
+            handler.failAll(
+                context: context,
+                RedisClientError(.timeout, endpoint: handler.endpoint, detail: "no reply within \(readTimeout.nanoseconds / 1_000_000) ms")
+            )
+        }
+    }
+
+    private func failAll(context: ChannelHandlerContext, _ error: RedisClientError) {
+        timeoutTask?.cancel()
+        timeoutTask = nil
+        if failure == nil { failure = error }
+        while let p = pending.popFirst() { p.promise.fail(error) }
+        context.close(promise: nil)
+    }
+}

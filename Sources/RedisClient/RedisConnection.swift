@@ -1,0 +1,153 @@
+import Logging
+import NIOCore
+import NIOPosix
+import RESP
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// How long to wait for a server, and how large its replies may be.
+public struct RedisConnectionOptions: Sendable {
+    public var connectTimeout: TimeAmount
+    /// No reply within this time fails every pending request and closes the connection; nil waits forever.
+    public var readTimeout: TimeAmount?
+    public var limits: RESPParser.Limits
+
+    public init(connectTimeout: TimeAmount = .seconds(5), readTimeout: TimeAmount? = .seconds(30), limits: RESPParser.Limits = .server) {
+        self.connectTimeout = connectTimeout
+        self.readTimeout = readTimeout
+        self.limits = limits
+    }
+}
+
+/// One connection to a Redis server: logged in, on its database, pipelining every batch in one write.
+///
+/// Safe to share between tasks: each batch is written contiguously, so replies never interleave.
+/// Never blocks an event loop.
+public final class RedisConnection: Sendable {
+    public let url: RedisURL
+    let channel: any Channel
+
+    private init(url: RedisURL, channel: any Channel) {
+        self.url = url
+        self.channel = channel
+    }
+
+    /// Connects, authenticates and selects the URL's database.
+    public static func connect(
+        to url: RedisURL,
+        options: RedisConnectionOptions = .init(),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "upshift.redis")
+    ) async throws(RedisClientError) -> RedisConnection {
+        if url.tls {
+            throw RedisClientError(.unsupported, endpoint: url.endpoint, detail: "TLS (rediss://) is not supported yet")
+        }
+        let endpoint = url.endpoint
+        let bootstrap = ClientBootstrap(group: group)
+            .connectTimeout(options.connectTimeout)
+            .channelOption(.socketOption(.so_keepalive), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if case .tcp = url.address {
+                        try channel.syncOptions?.setOption(.socketOption(.tcp_nodelay), value: 1)
+                    }
+                    try channel.pipeline.syncOperations.addHandler(
+                        RedisClientHandler(endpoint: endpoint, readTimeout: options.readTimeout, limits: options.limits)
+                    )
+                }
+            }
+        let channel: any Channel
+        do {
+            switch url.address {
+            case .tcp(let host, let port): channel = try await bootstrap.connect(host: host, port: port).get()
+            case .unix(let path): channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
+            }
+        } catch let error as ChannelError {
+            if case .connectTimeout = error {
+                throw RedisClientError(
+                    .timeout, endpoint: endpoint, detail: "connect timed out after \(options.connectTimeout.nanoseconds / 1_000_000) ms")
+            }
+            throw RedisClientError(.connectFailed, endpoint: endpoint, detail: "\(error)")
+        } catch {
+            if Self.isRefused(error) {
+                throw RedisClientError(.connectionRefused, endpoint: endpoint, detail: "connection refused")
+            }
+            throw RedisClientError(.connectFailed, endpoint: endpoint, detail: Self.describe(error))
+        }
+        let connection = RedisConnection(url: url, channel: channel)
+        do {
+            try await connection.handshake()
+        } catch {
+            await connection.close()
+            throw error
+        }
+        logger.debug("connected", metadata: ["redis": "\(url)"])
+        return connection
+    }
+
+    private func handshake() async throws(RedisClientError) {
+        if let password = url.password {
+            let auth = url.username.map { RESPCommand("AUTH", $0, password) } ?? RESPCommand("AUTH", password)
+            let reply = try await send(auth)
+            if case .error(let text) = reply {
+                throw RedisClientError(.authFailed, endpoint: url.endpoint, detail: String(decoding: text, as: UTF8.self))
+            }
+        }
+        if url.database != 0 {
+            let reply = try await send(RESPCommand("SELECT", url.database))
+            if case .error(let text) = reply {
+                throw RedisClientError(.selectFailed, endpoint: url.endpoint, detail: String(decoding: text, as: UTF8.self))
+            }
+        }
+    }
+
+    /// Sends commands in one write; replies come back in order. Error replies are values.
+    public func send(batch commands: [RESPCommand]) async throws(RedisClientError) -> [RESPValue] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(commands.reduce(0) { $0 + $1.encodedSize })
+        for c in commands { RESPSerializer.write(c, into: &bytes) }
+        return try await sendEncoded(bytes, replyCount: commands.count)
+    }
+
+    /// Sends one command.
+    public func send(_ command: RESPCommand) async throws(RedisClientError) -> RESPValue {
+        try await send(batch: [command])[0]
+    }
+
+    /// Sends bytes already in RESP form that produce `replyCount` replies (a proxy forwarding a client's pipeline).
+    public func sendEncoded(_ bytes: [UInt8], replyCount: Int) async throws(RedisClientError) -> [RESPValue] {
+        let promise = channel.eventLoop.makePromise(of: [RESPValue].self)
+        channel.writeAndFlush(RedisRequest(bytes: bytes, replyCount: replyCount, promise: promise), promise: nil)
+        do {
+            return try await promise.futureResult.get()
+        } catch let error as RedisClientError {
+            throw error
+        } catch {
+            throw RedisClientError(.connectionClosed, endpoint: url.endpoint, detail: Self.describe(error))
+        }
+    }
+
+    /// True while the connection can carry requests.
+    public var isActive: Bool { channel.isActive }
+
+    /// Closes the connection; pending requests fail.
+    public func close() async {
+        try? await channel.close()
+    }
+
+    /// NIO reports a refused connect as an IOError, or wrapped in one NIOConnectionError per address tried.
+    static func isRefused(_ error: any Error) -> Bool {
+        if let io = error as? IOError { return io.errnoCode == ECONNREFUSED }
+        if let multi = error as? NIOConnectionError {
+            return !multi.connectionErrors.isEmpty && multi.connectionErrors.allSatisfy { isRefused($0.error) }
+        }
+        return false
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let io = error as? IOError { return io.description }
+        return "\(error)"
+    }
+}

@@ -1,0 +1,155 @@
+/// Where a Redis server is and how to log in: parsed from `redis://[user:pass@]host:port[/db]`,
+/// `rediss://…` (TLS) or `unix://[user:pass@]/path/to.sock[?db=N]`.
+public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
+    /// How to reach the server.
+    public enum Address: Sendable, Hashable {
+        case tcp(host: String, port: Int)
+        case unix(path: String)
+    }
+
+    public var address: Address
+    public var username: String?
+    public var password: String?
+    public var database: Int
+    public var tls: Bool
+
+    public init(address: Address, username: String? = nil, password: String? = nil, database: Int = 0, tls: Bool = false) {
+        self.address = address
+        self.username = username
+        self.password = password
+        self.database = database
+        self.tls = tls
+    }
+
+    /// Parses a URL; the error never repeats the password.
+    public init(_ string: String) throws(RedisClientError) {
+        let invalid = { (why: String) in
+            RedisClientError(.invalidURL, endpoint: RedisURL.redact(string), detail: why)
+        }
+        guard let (schemeText, afterScheme) = splitScheme(string) else { throw invalid("expected redis://host:port") }
+        let scheme = schemeText.lowercased()
+        var rest = afterScheme
+        var query: Substring = ""
+        if let q = rest.firstIndex(of: "?") {
+            query = rest[rest.index(after: q)...]
+            rest = rest[..<q]
+        }
+        var user: String? = nil
+        var pass: String? = nil
+        if let at = rest.lastIndex(of: "@") {
+            let info = rest[..<at]
+            rest = rest[rest.index(after: at)...]
+            if let colon = info.firstIndex(of: ":") {
+                let u = String(info[..<colon])
+                user = u.isEmpty ? nil : percentDecode(u)
+                pass = percentDecode(String(info[info.index(after: colon)...]))
+            } else if !info.isEmpty {
+                // redis://secret@host is the common shorthand for a password alone
+                pass = percentDecode(String(info))
+            }
+        }
+        var db = 0
+        for pair in query.split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1)
+            if kv.count == 2, kv[0] == "db" {
+                guard let n = Int(kv[1]), n >= 0 else { throw invalid("database must be a number") }
+                db = n
+            }
+        }
+        switch scheme {
+        case "redis", "rediss":
+            var hostPort = rest
+            if let slash = rest.firstIndex(of: "/") {
+                hostPort = rest[..<slash]
+                let dbText = rest[rest.index(after: slash)...]
+                if !dbText.isEmpty {
+                    guard let n = Int(dbText), n >= 0 else { throw invalid("database must be a number") }
+                    db = n
+                }
+            }
+            var host = String(hostPort)
+            var port = 6379
+            if hostPort.hasPrefix("[") {  // [::1]:6379
+                guard let close = hostPort.firstIndex(of: "]") else { throw invalid("unclosed IPv6 bracket") }
+                host = String(hostPort[hostPort.index(after: hostPort.startIndex)..<close])
+                let after = hostPort[hostPort.index(after: close)...]
+                if after.hasPrefix(":") {
+                    guard let p = Int(after.dropFirst()), (1...65535).contains(p) else { throw invalid("bad port") }
+                    port = p
+                }
+            } else if let colon = hostPort.lastIndex(of: ":") {
+                host = String(hostPort[..<colon])
+                guard let p = Int(hostPort[hostPort.index(after: colon)...]), (1...65535).contains(p) else {
+                    throw invalid("bad port")
+                }
+                port = p
+            }
+            if host.isEmpty { host = "127.0.0.1" }
+            self.init(address: .tcp(host: host, port: port), username: user, password: pass, database: db, tls: scheme == "rediss")
+        case "unix", "redis+unix":
+            guard rest.hasPrefix("/") else { throw invalid("expected unix:///path/to/redis.sock") }
+            self.init(address: .unix(path: String(rest)), username: user, password: pass, database: db)
+        default:
+            throw invalid("unknown scheme '\(scheme)', expected redis://, rediss:// or unix://")
+        }
+    }
+
+    /// `host:port` or the socket path: what errors name.
+    public var endpoint: String {
+        switch address {
+        case .tcp(let host, let port): return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        case .unix(let path): return path
+        }
+    }
+
+    /// The URL with the password replaced by `***`: safe to print.
+    public var description: String {
+        let auth: String
+        switch (username, password) {
+        case (let u?, _?): auth = "\(u):***@"
+        case (nil, _?): auth = ":***@"
+        case (let u?, nil): auth = "\(u)@"
+        case (nil, nil): auth = ""
+        }
+        switch address {
+        case .tcp:
+            return "\(tls ? "rediss" : "redis")://\(auth)\(endpoint)\(database == 0 ? "" : "/\(database)")"
+        case .unix(let path):
+            return "unix://\(auth)\(path)\(database == 0 ? "" : "?db=\(database)")"
+        }
+    }
+
+    /// Removes any password from a URL-shaped string that could not be parsed.
+    public static func redact(_ string: String) -> String {
+        guard let (scheme, rest) = splitScheme(string), let at = rest.lastIndex(of: "@") else { return string }
+        let info = rest[..<at]
+        let user = info.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        let hidden = info.contains(":") ? "\(user):***" : "***"
+        return "\(scheme)://\(hidden)\(rest[at...])"
+    }
+}
+
+/// `("redis", "host:1/0")` from `redis://host:1/0`.
+func splitScheme(_ s: String) -> (Substring, Substring)? {
+    guard let colon = s.firstIndex(of: ":") else { return nil }
+    let after = s[s.index(after: colon)...]
+    guard after.hasPrefix("//") else { return nil }
+    return (s[..<colon], after.dropFirst(2))
+}
+
+func percentDecode(_ s: String) -> String {
+    guard s.contains("%") else { return s }
+    var out: [UInt8] = []
+    var bytes = Array(s.utf8)[...]
+    while let b = bytes.popFirst() {
+        if b == UInt8(ascii: "%"), bytes.count >= 2,
+            let v = UInt8(String(decoding: bytes.prefix(2), as: UTF8.self), radix: 16)
+        {
+            out.append(v)
+            bytes = bytes.dropFirst(2)
+        } else {
+            out.append(b)
+        }
+    }
+    return String(decoding: out, as: UTF8.self)
+}
