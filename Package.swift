@@ -71,10 +71,18 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "Migration",
+            dependencies: [
+                "RESP", "RedisClient", "UpstashProfile",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "upshift",
             dependencies: [
-                "RESP", "RedisClient", "UpstashClient", "UpstashProfile", "Gateway",
+                "RESP", "RedisClient", "UpstashClient", "UpstashProfile", "Gateway", "Migration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -94,6 +102,11 @@ let package = Package(
         .testTarget(
             name: "RedisClientTests",
             dependencies: ["RESP", "RedisClient", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MigrationTests",
+            dependencies: ["RESP", "RedisClient", "Migration", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
