@@ -79,10 +79,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "Compare",
+            dependencies: ["RESP", "RedisClient"],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "upshift",
             dependencies: [
-                "RESP", "RedisClient", "UpstashClient", "UpstashProfile", "Gateway", "Migration",
+                "RESP", "RedisClient", "UpstashClient", "UpstashProfile", "Gateway", "Migration", "Compare",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -107,6 +112,11 @@ let package = Package(
         .testTarget(
             name: "MigrationTests",
             dependencies: ["RESP", "RedisClient", "Migration", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CompareTests",
+            dependencies: ["RESP", "RedisClient", "Migration", "Compare", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import Foundation
+import RESP
 
 /// What a run did (or, with `--dry-run`, would do): the counts users and CI read.
 public struct MigrationSummary: Codable, Sendable {
@@ -23,6 +24,8 @@ public struct MigrationSummary: Codable, Sendable {
     /// Gone or expired between the scan and the copy: absent on the target, as on the source.
     public var expiredDuringCopy = 0
     public var failed = 0
+    /// Listed with `--keys-from` but gone from the source: removed from the target too.
+    public var deletedOnTarget = 0
     public var skipped: [Skipped] = []
     public var skippedCount = 0
     public var commandsSent = 0
@@ -56,6 +59,7 @@ public struct MigrationSummary: Codable, Sendable {
         existing += other.existing
         expiredDuringCopy += other.expiredDuringCopy
         failed += other.failed
+        deletedOnTarget += other.deletedOnTarget
         skippedCount += other.skippedCount
         for s in other.skipped where skipped.count < Self.maxListedSkips { skipped.append(s) }
         commandsSent += other.commandsSent
@@ -79,6 +83,7 @@ public struct MigrationSummary: Codable, Sendable {
             lines.append("  \(expiredDuringCopy) expired or deleted during the copy (absent on the target, as on the source)")
         }
         if failed > 0 { lines.append("  \(failed) FAILED") }
+        if deletedOnTarget > 0 { lines.append("  \(deletedOnTarget) listed keys no longer on the source, removed from the target") }
         if skippedCount > 0 {
             lines.append("  \(skippedCount) cannot be copied:")
             for s in skipped.prefix(20) { lines.append("    \(s.key): \(s.reason)") }
@@ -114,22 +119,6 @@ public struct MigrationSummary: Codable, Sendable {
         }
         return out
     }
-}
-
-/// A key for people and files: its text when UTF-8 without control characters, else `b64:` + base64.
-public func displayKey(_ key: [UInt8]) -> String {
-    if let s = String(validating: key, as: UTF8.self), !s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }),
-        !s.hasPrefix("b64:")
-    {
-        return s
-    }
-    return "b64:" + Data(key).base64EncodedString()
-}
-
-/// Reads a key written by `displayKey` back to bytes.
-public func parseDisplayKey(_ line: Substring) -> [UInt8]? {
-    if line.hasPrefix("b64:") { return Data(base64Encoded: String(line.dropFirst(4))).map { Array($0) } }
-    return Array(line.utf8)
 }
 
 func formatBytes(_ n: Int) -> String {

@@ -17,13 +17,19 @@ extension Migrator {
         let now = Date().unixMilliseconds
         var small: [KeyMeta] = []
         var big: [KeyMeta] = []
+        var deletions: [RESPCommand] = []
         for (key, row) in zip(keys, rows) {
             guard let meta = KeyMeta.parse(key: key, row) else {
                 s.failed += 1
                 continue
             }
             if meta.isGone || (meta.expireAt > 0 && meta.expireAt <= now) {
-                s.expiredDuringCopy += 1
+                // A listed key the source no longer has is reconciled by removing it from the target.
+                if options.keys != nil {
+                    deletions.append(RESPCommand("DEL", options.keyPrefix + key))
+                } else {
+                    s.expiredDuringCopy += 1
+                }
                 continue
             }
             guard KeyMeta.copyableTypes.contains(meta.type) else {
@@ -50,8 +56,16 @@ extension Migrator {
             if reader.isBig(meta) { big.append(meta) } else { small.append(meta) }
         }
         if options.dryRun {
+            s.commandsSent += deletions.count
+            s.deletedOnTarget += deletions.count
             s.requests = Int((Double(s.commandsSent) / Double(options.batch)).rounded(.up))
             return s
+        }
+        if !deletions.isEmpty {
+            _ = try await target!.send(batch: deletions)
+            s.deletedOnTarget += deletions.count
+            s.commandsSent += deletions.count
+            s.requests += 1
         }
         if !small.isEmpty { try await copySmall(small, ctx, &s) }
         for meta in big { try await copyBig(meta, ctx, &s) }
