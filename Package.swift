@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
@@ -84,10 +85,15 @@ let package = Package(
             dependencies: ["RESP", "RedisClient"],
             swiftSettings: strict
         ),
+        .target(
+            name: "Checklist",
+            dependencies: ["RESP", "UpstashProfile", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "upshift",
             dependencies: [
-                "RESP", "RedisClient", "UpstashClient", "UpstashProfile", "Gateway", "Migration", "Compare",
+                "RESP", "RedisClient", "UpstashClient", "UpstashProfile", "Gateway", "Migration", "Compare", "Checklist",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -116,7 +122,12 @@ let package = Package(
         ),
         .testTarget(
             name: "CompareTests",
-            dependencies: ["RESP", "RedisClient", "Migration", "Compare", "TestSupport"],
+            dependencies: ["RESP", "RedisClient", "Migration", "Compare", "Checklist", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ChecklistTests",
+            dependencies: ["RESP", "RedisClient", "Checklist", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
