@@ -67,10 +67,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "Report",
+            dependencies: ["RESP", "RedisClient", "UpstashProfile"],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "upshift",
             dependencies: [
-                "RESP", "RedisClient", "UpstashClient", "UpstashProfile", "Gateway",
+                "RESP", "RedisClient", "UpstashClient", "UpstashProfile", "Gateway", "Report",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -90,6 +95,11 @@ let package = Package(
         .testTarget(
             name: "RedisClientTests",
             dependencies: ["RESP", "RedisClient", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ReportTests",
+            dependencies: ["RESP", "RedisClient", "UpstashProfile", "Report", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
