@@ -90,10 +90,15 @@ let package = Package(
             dependencies: ["RESP", "UpstashProfile", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
+        .target(
+            name: "Report",
+            dependencies: ["RESP", "RedisClient", "UpstashProfile"],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "upshift",
             dependencies: [
-                "RESP", "RedisClient", "UpstashClient", "UpstashProfile", "Gateway", "Migration", "Compare", "Checklist",
+                "RESP", "RedisClient", "UpstashClient", "UpstashProfile", "Gateway", "Migration", "Compare", "Checklist", "Report",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -122,12 +127,17 @@ let package = Package(
         ),
         .testTarget(
             name: "CompareTests",
-            dependencies: ["RESP", "RedisClient", "Migration", "Compare", "Checklist", "TestSupport"],
+            dependencies: ["RESP", "RedisClient", "Migration", "Compare", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "ChecklistTests",
             dependencies: ["RESP", "RedisClient", "Checklist", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ReportTests",
+            dependencies: ["RESP", "RedisClient", "UpstashProfile", "Report", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
