@@ -84,15 +84,22 @@ struct MigrateCommand: AsyncParsableCommand {
             source: sourceClient, target: targetBackend, targetName: targetBackend?.displayName ?? "(dry run)", options: options,
             checkpointPath: checkpoint)
         let showProgress = !json && isatty(STDERR_FILENO) == 1
+        // The total, for the ETA: exact for a whole database, an upper bound with --match or --type.
+        var dbSize = keys?.count ?? 0
+        if showProgress && keys == nil, let size = try? await sourceClient.send(RESPCommand("DBSIZE")).integer { dbSize = Int(size) }
+        let total = dbSize
         let started = Date()
         let summary: MigrationSummary
         do {
             summary = try await migrator.run(resume: resume) { s in
                 guard showProgress else { return }
                 let elapsed = max(0.001, Date().timeIntervalSince(started))
+                let rate = Double(s.keysScanned) / elapsed
+                let eta = total > s.keysScanned && rate > 0 ? String(format: ", ETA %.0f s", Double(total - s.keysScanned) / rate) : ""
+                let share = total > 0 ? String(format: " (%.0f%%)", min(100, Double(s.keysScanned) * 100 / Double(total))) : ""
                 let line = String(
-                    format: "\r%d keys, %.0f keys/s, %.1f MB/s   ", s.keysScanned, Double(s.keysScanned) / elapsed,
-                    Double(s.bytesRead) / elapsed / 1e6)
+                    format: "\r%d keys%@, %.0f keys/s, %.1f MB/s%@   ", s.keysScanned, share, rate, Double(s.bytesRead) / elapsed / 1e6, eta
+                )
                 FileHandle.standardError.write(Data(line.utf8))
             }
         } catch {
