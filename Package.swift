@@ -56,6 +56,7 @@ let package = Package(
             dependencies: [
                 "RESP", "CCurl", "UpstashProfile",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
@@ -143,6 +144,17 @@ let package = Package(
         .testTarget(
             name: "CLITests",
             dependencies: ["TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "UpstashClientTests",
+            dependencies: [
+                "RESP", "UpstashClient", "UpstashProfile", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
     ]

@@ -19,4 +19,7 @@ static inline CURLcode ccurl_easy_getinfo_ptr(CURL *h, CURLINFO i, void **v) { r
 
 static inline CURLMcode ccurl_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
 
+/* CURLMsg keeps its result in an anonymous union: read it in C. */
+static inline CURLcode ccurl_msg_result(const CURLMsg *m) { return m->data.result; }
+
 #endif

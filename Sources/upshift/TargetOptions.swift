@@ -2,11 +2,12 @@ import ArgumentParser
 import Foundation
 import RESP
 import RedisClient
+import UpstashClient
 import UpstashProfile
 
 /// `--target` and `--token`, with the environment variables the official SDKs read as fallbacks.
 struct TargetOptions: ParsableArguments {
-    @Option(help: "The Upstash REST URL (or a redis:// URL). Env: UPSTASH_REDIS_REST_URL.")
+    @Option(help: "The Upstash REST URL, https://…upstash.io (or a redis:// URL). Env: UPSTASH_REDIS_REST_URL.")
     var target: String?
 
     @Option(help: "The Upstash REST token. Env: UPSTASH_REDIS_REST_TOKEN.")
@@ -17,16 +18,35 @@ struct TargetOptions: ParsableArguments {
         target ?? ProcessInfo.processInfo.environment["UPSTASH_REDIS_REST_URL"]
     }
 
-    /// A client for the target: a Redis client for redis:// URLs.
+    /// True when the target speaks RESP (`redis://`, `rediss://`, `unix://`) rather than REST.
+    static func isRESP(_ url: String) -> Bool {
+        url.hasPrefix("redis://") || url.hasPrefix("rediss://") || url.hasPrefix("unix://")
+    }
+
+    /// A client for the target: a Redis client for redis:// URLs, else an Upstash REST client.
     func backend(plan: UpstashPlan, maxCommandsPerSecond: Int? = nil) throws -> any Backend {
         guard let url = try endpoint() else { throw ValidationError("give --target URL (or set UPSTASH_REDIS_REST_URL)") }
-        if url.hasPrefix("redis://") || url.hasPrefix("rediss://") || url.hasPrefix("unix://") {
+        if Self.isRESP(url) {
             do {
                 return RedisClient(url: try RedisURL(url), connections: 2)
             } catch {
                 throw ValidationError(error.description)
             }
         }
-        throw CLIError("REST targets arrive with the Upstash client")
+        var options = UpstashClientOptions()
+        if let maxCommandsPerSecond { options.commandsPerSecond = .perSecond(maxCommandsPerSecond) }
+        return try restClient(url: url, plan: plan, options: options)
+    }
+
+    /// An Upstash REST client for `url` with the token from `--token` or the environment.
+    func restClient(url: String, plan: UpstashPlan = .payAsYouGo, options: UpstashClientOptions = .init()) throws -> UpstashClient {
+        guard let token = token ?? ProcessInfo.processInfo.environment["UPSTASH_REDIS_REST_TOKEN"], !token.isEmpty else {
+            throw ValidationError("give --token T (or set UPSTASH_REDIS_REST_TOKEN) for the REST target")
+        }
+        do {
+            return try UpstashClient(url: url, token: token, plan: plan, options: options)
+        } catch {
+            throw ValidationError("--target: \(error.detail)")
+        }
     }
 }
