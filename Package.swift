@@ -142,6 +142,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "RESTTargetTests",
+            dependencies: ["RESP", "RedisClient", "UpstashClient", "Migration", "Compare", "Checklist", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "CLITests",
             dependencies: ["TestSupport"],
             swiftSettings: strict
