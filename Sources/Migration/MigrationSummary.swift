@@ -44,7 +44,10 @@ public struct MigrationSummary: Codable, Sendable {
     public var isComplete: Bool { failed == 0 && skippedCount == 0 }
 
     /// Commands per copied key: what Upstash bills.
-    public var commandsPerKey: Double { copied == 0 ? 0 : Double(commandsSent) / Double(copied) }
+    public var commandsPerKey: Double {
+        let keys = dryRun ? keysScanned - skippedCount - expiredDuringCopy : copied
+        return keys <= 0 ? 0 : Double(commandsSent) / Double(keys)
+    }
 
     static let maxListedSkips = 1000
 
