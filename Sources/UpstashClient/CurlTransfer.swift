@@ -77,14 +77,17 @@ final class CurlTransfer: @unchecked Sendable {
         set(ccurl_easy_setopt_ptr(h, CURLOPT_PRIVATE, me))
         set(ccurl_easy_setopt_long(h, CURLOPT_POST, 1))
         set(ccurl_easy_setopt_off(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)))
-        set(request.body.withUnsafeBytes { raw in
-            // COPYPOSTFIELDS copies exactly POSTFIELDSIZE bytes, so NUL bytes travel intact.
-            let empty: [CChar] = [0]
-            guard let base = raw.baseAddress else {
-                return empty.withUnsafeBufferPointer { ccurl_easy_setopt_ptr(h, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress)) }
-            }
-            return ccurl_easy_setopt_ptr(h, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: base))
-        })
+        set(
+            request.body.withUnsafeBytes { raw in
+                // COPYPOSTFIELDS copies exactly POSTFIELDSIZE bytes, so NUL bytes travel intact.
+                let empty: [CChar] = [0]
+                guard let base = raw.baseAddress else {
+                    return empty.withUnsafeBufferPointer {
+                        ccurl_easy_setopt_ptr(h, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress))
+                    }
+                }
+                return ccurl_easy_setopt_ptr(h, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: base))
+            })
         // "Expect:" stops curl from waiting for a 100-continue on large bodies.
         for line in request.headers + ["Expect:"] {
             headerList = curl_slist_append(headerList, line)
@@ -138,8 +141,10 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     fileprivate func appendHeader(_ line: UnsafeRawBufferPointer) {
-        var text = String(decoding: line, as: UTF8.self)
-        while text.last == "\n" || text.last == "\r" { text.removeLast() }
+        // Trim bytes, not Characters: "\r\n" is one Character and would survive a Character trim.
+        var end = line.count
+        while end > 0, line[end - 1] == 10 || line[end - 1] == 13 { end -= 1 }
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: line[..<end]), as: UTF8.self)
         // A new status line (after a 100 Continue or a redirect) starts a new header set.
         if text.hasPrefix("HTTP/") {
             headers = [:]
@@ -165,8 +170,7 @@ private func curlWriteBody(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ c
     return n
 }
 
-private func curlWriteHeader(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ user: UnsafeMutableRawPointer?) -> Int
-{
+private func curlWriteHeader(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ user: UnsafeMutableRawPointer?) -> Int {
     let n = size * count
     guard let ptr, let user else { return n }
     Unmanaged<CurlTransfer>.fromOpaque(user).takeUnretainedValue().appendHeader(UnsafeRawBufferPointer(start: ptr, count: n))

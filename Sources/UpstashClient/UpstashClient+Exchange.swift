@@ -41,7 +41,8 @@ extension UpstashClient {
             }
             guard error.isRetryable, attempt < retry.maxAttempts else {
                 if attempt > 1 {
-                    throw UpstashError(error.kind, host: error.host, detail: error.detail + " (after \(attempt) attempts)", status: error.status)
+                    throw UpstashError(
+                        error.kind, host: error.host, detail: error.detail + " (after \(attempt) attempts)", status: error.status)
                 }
                 throw error
             }

@@ -23,7 +23,9 @@ public struct UpstashEndpoint: Sendable, Hashable, CustomStringConvertible {
             throw bad("the REST URL must start with https:// (or http://), not \(scheme)://")
         }
         rest = rest[sep.upperBound...]
-        if rest.contains("?") || rest.contains("#") { throw bad("the REST URL must not carry a query or fragment: give the token with --token") }
+        if rest.contains("?") || rest.contains("#") {
+            throw bad("the REST URL must not carry a query or fragment: give the token with --token")
+        }
         let slash = rest.firstIndex(of: "/") ?? rest.endIndex
         let authority = rest[..<slash]
         var path = String(rest[slash...])
