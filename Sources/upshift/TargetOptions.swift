@@ -15,7 +15,7 @@ struct TargetOptions: ParsableArguments {
 
     /// The target URL, or nil when none is given.
     func endpoint() throws -> String? {
-        target ?? ProcessInfo.processInfo.environment["UPSTASH_REDIS_REST_URL"]
+        target ?? ProcessInfo.processInfo.environment["UPSTASH_REDIS_REST_URL"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// True when the target speaks RESP (`redis://`, `rediss://`, `unix://`) rather than REST.
