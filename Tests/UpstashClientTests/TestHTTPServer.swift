@@ -11,6 +11,8 @@ struct RecordedRequest: Sendable {
     /// Header values by lower-cased name.
     var headers: [String: String]
     var body: [UInt8]
+    /// When its last byte arrived.
+    var receivedAt: ContinuousClock.Instant
 }
 
 /// What the test server answers.
@@ -119,7 +121,8 @@ private final class RequestHandler: ChannelInboundHandler {
             guard let head else { return }
             var headers: [String: String] = [:]
             for (name, value) in head.headers { headers[name.lowercased()] = value }
-            let request = RecordedRequest(method: "\(head.method)", uri: head.uri, headers: headers, body: body)
+            let request = RecordedRequest(
+                method: "\(head.method)", uri: head.uri, headers: headers, body: body, receivedAt: .now)
             state.requests.withLockedValue { $0.append(request) }
             let response = state.responder(request)
             let keepAlive = head.isKeepAlive
