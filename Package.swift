@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
@@ -63,15 +65,41 @@ let package = Package(
             dependencies: [
                 "RESP", "RedisClient", "UpstashClient", "UpstashProfile",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "Migration",
+            dependencies: [
+                "RESP", "RedisClient", "UpstashProfile",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Compare",
+            dependencies: ["RESP", "RedisClient"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Checklist",
+            dependencies: ["RESP", "UpstashProfile", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Report",
+            dependencies: ["RESP", "RedisClient", "UpstashProfile"],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "upshift",
             dependencies: [
-                "RESP", "RedisClient", "UpstashClient", "UpstashProfile", "Gateway",
+                "RESP", "RedisClient", "UpstashClient", "UpstashProfile", "Gateway", "Migration", "Compare", "Checklist", "Report",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -91,6 +119,31 @@ let package = Package(
         .testTarget(
             name: "RedisClientTests",
             dependencies: ["RESP", "RedisClient", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MigrationTests",
+            dependencies: ["RESP", "RedisClient", "Migration", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CompareTests",
+            dependencies: ["RESP", "RedisClient", "Migration", "Compare", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ChecklistTests",
+            dependencies: ["RESP", "RedisClient", "Checklist", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ReportTests",
+            dependencies: ["RESP", "RedisClient", "UpstashProfile", "Report", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "RESTTargetTests",
+            dependencies: ["RESP", "RedisClient", "UpstashClient", "Migration", "Compare", "Checklist", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

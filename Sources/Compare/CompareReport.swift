@@ -1,0 +1,58 @@
+import Foundation
+
+/// What a comparison found: counts by kind, the differing keys, and how sure a sample is.
+public struct CompareReport: Codable, Sendable {
+    public var source = ""
+    public var target = ""
+    public var keysChecked = 0
+    public var extraChecked = 0
+    public var rounds = 0
+    /// How many differences remained after each round.
+    public var remainingAfterRound: [Int] = []
+    public var counts: [String: Int] = [:]
+    public var differences: [Difference] = []
+    public var sampled = false
+    /// For a sample: what a clean result says about the whole keyspace.
+    public var confidence: String? = nil
+    public var seconds = 0.0
+
+    /// True when no difference survived the last round.
+    public var isClean: Bool { counts.values.reduce(0, +) == 0 }
+
+    /// The report for people; values are never shown.
+    public func render() -> String {
+        var lines: [String] = []
+        lines.append(
+            "compared \(keysChecked) source keys and \(extraChecked) target keys in \(rounds) round(s), \(String(format: "%.1f", seconds)) s"
+        )
+        if sampled, let confidence { lines.append("  sample: \(confidence)") }
+        if isClean {
+            lines.append("  no differences: the target holds every key with the same type, value and expiry")
+        } else {
+            for kind in Difference.Kind.allCases where (counts[kind.rawValue] ?? 0) > 0 {
+                lines.append("  \(kind.rawValue): \(counts[kind.rawValue]!)")
+            }
+            lines.append("  first differences:")
+            for d in differences.prefix(20) { lines.append("    \(d.kind.rawValue) \(d.key): \(d.detail)") }
+        }
+        if remainingAfterRound.count > 1 {
+            lines.append("  differences after each round: \(remainingAfterRound.map(String.init).joined(separator: " → "))")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Markdown for `--report FILE.md`.
+    public func markdown() -> String {
+        var out = "# Compare: \(source) → \(target)\n\n"
+        out += isClean ? "**Clean**: no differences.\n\n" : "**Differences found.**\n\n"
+        out += "| measure | value |\n|---|---|\n| source keys checked | \(keysChecked) |\n| target keys checked | \(extraChecked) |\n"
+        out += "| rounds | \(rounds) |\n"
+        for kind in Difference.Kind.allCases { out += "| \(kind.rawValue) | \(counts[kind.rawValue] ?? 0) |\n" }
+        if let confidence { out += "| sample | \(confidence) |\n" }
+        if !differences.isEmpty {
+            out += "\n| key | kind | detail |\n|---|---|---|\n"
+            for d in differences { out += "| `\(d.key)` | \(d.kind.rawValue) | \(d.detail) |\n" }
+        }
+        return out
+    }
+}

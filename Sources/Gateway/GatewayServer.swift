@@ -1,0 +1,36 @@
+import Hummingbird
+import Logging
+import NIOCore
+import RedisClient
+
+/// The local Upstash-compatible REST endpoint in front of a redis-server.
+public enum GatewayServer {
+    /// Builds the application, so tests can run it in-process on port 0.
+    /// `onRunning` receives the bound port.
+    public static func buildApplication(
+        _ configuration: GatewayConfiguration,
+        logger: Logger = Logger(label: "upshift.gateway"),
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let redis = RedisClient(
+            url: configuration.redis, connections: configuration.redisConnections,
+            options: RedisConnectionOptions(connectTimeout: .seconds(3), readTimeout: .seconds(60)), logger: logger)
+        let executor = GatewayExecutor(
+            redis: redis, policy: CommandPolicy(compatibility: configuration.compatibility, plan: configuration.plan))
+        let responder = GatewayResponder(configuration: configuration, executor: executor, logger: logger)
+        return Application(
+            responder: responder,
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "upshift-gateway"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
+            logger: logger
+        )
+    }
+
+    /// Serves until SIGINT or SIGTERM, then shuts down gracefully.
+    public static func run(_ configuration: GatewayConfiguration, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void)
+        async throws
+    {
+        try await buildApplication(configuration, logger: logger, onRunning: onRunning).runService()
+    }
+}

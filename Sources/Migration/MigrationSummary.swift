@@ -1,0 +1,133 @@
+import Foundation
+import RESP
+
+/// What a run did (or, with `--dry-run`, would do): the counts users and CI read.
+public struct MigrationSummary: Codable, Sendable {
+    /// A key the run did not copy, and why.
+    public struct Skipped: Codable, Sendable, Hashable {
+        /// The key, as text when it is UTF-8, else `b64:` and its base64.
+        public var key: String
+        public var reason: String
+    }
+
+    /// Keys and bytes of one type.
+    public struct TypeCount: Codable, Sendable {
+        public var keys: Int = 0
+        public var bytes: Int = 0
+    }
+
+    public var dryRun = false
+    public var keysScanned = 0
+    public var copied = 0
+    /// Present on the target already, left alone (`--on-conflict skip`).
+    public var existing = 0
+    /// Gone or expired between the scan and the copy: absent on the target, as on the source.
+    public var expiredDuringCopy = 0
+    public var failed = 0
+    /// Listed with `--keys-from` but gone from the source: removed from the target too.
+    public var deletedOnTarget = 0
+    public var skipped: [Skipped] = []
+    public var skippedCount = 0
+    public var commandsSent = 0
+    public var requests = 0
+    public var bytesRead = 0
+    public var byType: [String: TypeCount] = [:]
+    public var seconds = 0.0
+    /// Dry runs: what the copy would take at the plan's commands/s cap, and cost.
+    public var estimatedSeconds: Double? = nil
+    public var estimatedCostDollars: Double? = nil
+    public var plan = ""
+
+    public init() {}
+
+    /// True when every key that existed was copied.
+    public var isComplete: Bool { failed == 0 && skippedCount == 0 }
+
+    /// Commands per copied key: what Upstash bills.
+    public var commandsPerKey: Double { copied == 0 ? 0 : Double(commandsSent) / Double(copied) }
+
+    static let maxListedSkips = 1000
+
+    mutating func skip(_ key: [UInt8], _ reason: String) {
+        skippedCount += 1
+        if skipped.count < Self.maxListedSkips { skipped.append(Skipped(key: displayKey(key), reason: reason)) }
+    }
+
+    mutating func add(_ other: MigrationSummary) {
+        keysScanned += other.keysScanned
+        copied += other.copied
+        existing += other.existing
+        expiredDuringCopy += other.expiredDuringCopy
+        failed += other.failed
+        deletedOnTarget += other.deletedOnTarget
+        skippedCount += other.skippedCount
+        for s in other.skipped where skipped.count < Self.maxListedSkips { skipped.append(s) }
+        commandsSent += other.commandsSent
+        requests += other.requests
+        bytesRead += other.bytesRead
+        for (t, c) in other.byType {
+            byType[t, default: TypeCount()].keys += c.keys
+            byType[t, default: TypeCount()].bytes += c.bytes
+        }
+    }
+
+    /// The summary for people.
+    public func render() -> String {
+        var lines: [String] = []
+        let verb = dryRun ? "would copy" : "copied"
+        lines.append(
+            "\(dryRun ? "dry run: " : "")\(keysScanned) keys scanned, \(verb) \(dryRun ? keysScanned - skippedCount - expiredDuringCopy : copied)"
+        )
+        if existing > 0 { lines.append("  \(existing) already on the target, left alone (--on-conflict skip)") }
+        if expiredDuringCopy > 0 {
+            lines.append("  \(expiredDuringCopy) expired or deleted during the copy (absent on the target, as on the source)")
+        }
+        if failed > 0 { lines.append("  \(failed) FAILED") }
+        if deletedOnTarget > 0 { lines.append("  \(deletedOnTarget) listed keys no longer on the source, removed from the target") }
+        if skippedCount > 0 {
+            lines.append("  \(skippedCount) cannot be copied:")
+            for s in skipped.prefix(20) { lines.append("    \(s.key): \(s.reason)") }
+            if skippedCount > 20 { lines.append("    … and \(skippedCount - 20) more (see --report)") }
+        }
+        for (t, c) in byType.sorted(by: { $0.key < $1.key }) {
+            lines.append("  \(t): \(c.keys) keys, \(formatBytes(c.bytes))")
+        }
+        lines.append(
+            "  \(commandsSent) commands in \(requests) requests (\(String(format: "%.2f", commandsPerKey)) commands/key), \(String(format: "%.1f", seconds)) s"
+        )
+        if let est = estimatedSeconds {
+            lines.append("  at the \(plan) plan's cap the copy takes about \(String(format: "%.0f", est)) s")
+        }
+        if let cost = estimatedCostDollars { lines.append("  estimated cost of the copy: $\(String(format: "%.4f", cost))") }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Markdown for `--report FILE.md`.
+    public func markdown() -> String {
+        var out = "# Migration \(dryRun ? "plan (dry run)" : "summary")\n\n"
+        out += "| measure | value |\n|---|---|\n"
+        out += "| keys scanned | \(keysScanned) |\n| copied | \(copied) |\n| already on target | \(existing) |\n"
+        out += "| expired during copy | \(expiredDuringCopy) |\n| failed | \(failed) |\n| cannot be copied | \(skippedCount) |\n"
+        out += "| commands | \(commandsSent) |\n| requests | \(requests) |\n"
+        if let est = estimatedSeconds { out += "| estimated duration at plan cap | \(String(format: "%.0f", est)) s |\n" }
+        if let cost = estimatedCostDollars { out += "| estimated cost | $\(String(format: "%.4f", cost)) |\n" }
+        out += "\n## By type\n\n| type | keys | bytes |\n|---|---|---|\n"
+        for (t, c) in byType.sorted(by: { $0.key < $1.key }) { out += "| \(t) | \(c.keys) | \(c.bytes) |\n" }
+        if !skipped.isEmpty {
+            out += "\n## Keys that cannot be copied\n\n| key | reason |\n|---|---|\n"
+            for s in skipped { out += "| `\(s.key)` | \(s.reason) |\n" }
+        }
+        return out
+    }
+}
+
+func formatBytes(_ n: Int) -> String {
+    let units = ["B", "KB", "MB", "GB", "TB"]
+    var v = Double(n)
+    var u = 0
+    while v >= 1024 && u < units.count - 1 {
+        v /= 1024
+        u += 1
+    }
+    return u == 0 ? "\(n) B" : String(format: "%.1f %@", v, units[u])
+}

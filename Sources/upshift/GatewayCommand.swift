@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import Gateway
+import Logging
+import RedisClient
+import UpstashProfile
+
+/// `upshift gateway`: a local Upstash-compatible REST endpoint in front of any redis-server.
+struct GatewayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway",
+        abstract: "Serve the Upstash REST API in front of a redis-server, for offline work, tests and CI."
+    )
+
+    @Option(help: "Address to listen on, host:port (port 0 picks a free one).")
+    var listen: String = "127.0.0.1:8079"
+
+    @Option(help: "The redis-server to serve. Env: REDIS_URL.")
+    var redis: String?
+
+    @Option(help: "The token clients must present. Env: UPSTASH_REDIS_REST_TOKEN.")
+    var token: String?
+
+    @Option(name: .customLong("readonly-token"), help: "A second token that may run read commands only.")
+    var readOnlyToken: String?
+
+    @Option(help: "The Upstash plan whose limits to enforce: \(UpstashPlan.all.map(\.id).joined(separator: ", ")).")
+    var plan: String = "payg"
+
+    @Option(help: "strict refuses what Upstash refuses; lenient passes through what Redis takes.")
+    var compat: String = "strict"
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        _ = try configuration()
+    }
+
+    func run() async throws {
+        let config = try configuration()
+        var logger = Logger(label: "upshift.gateway")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        try await GatewayServer.run(config, logger: logger) { port in
+            // written unbuffered: scripts and tests wait for this line to learn the port
+            let line =
+                "gateway listening on http://\(config.host):\(port) for \(config.redis) (plan \(config.plan.id), \(config.compatibility.rawValue))\n"
+            FileHandle.standardOutput.write(Data(line.utf8))
+        }
+    }
+
+    private func configuration() throws -> GatewayConfiguration {
+        let env = ProcessInfo.processInfo.environment
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port)
+        else {
+            throw ValidationError("--listen takes host:port, e.g. 127.0.0.1:8079")
+        }
+        let host = String(listen[..<colon])
+        let redisURL: RedisURL
+        do {
+            redisURL = try RedisURL(redis ?? env["REDIS_URL"] ?? "redis://127.0.0.1:6379")
+        } catch {
+            throw ValidationError(error.description)
+        }
+        guard let token = token ?? env["UPSTASH_REDIS_REST_TOKEN"], !token.isEmpty else {
+            throw ValidationError("give --token T (or set UPSTASH_REDIS_REST_TOKEN): clients must present it")
+        }
+        guard let plan = UpstashPlan.named(self.plan) else {
+            throw ValidationError("unknown plan '\(self.plan)': one of \(UpstashPlan.all.map(\.id).joined(separator: ", "))")
+        }
+        guard let compatibility = Compatibility(rawValue: compat) else {
+            throw ValidationError("--compat is strict or lenient")
+        }
+        return GatewayConfiguration(
+            host: host.isEmpty ? "127.0.0.1" : host, port: port, redis: redisURL, token: token, readOnlyToken: readOnlyToken,
+            plan: plan, compatibility: compatibility)
+    }
+}

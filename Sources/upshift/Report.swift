@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import Report
+import UpstashProfile
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `upshift report`: the read-only dry run: what breaks on Upstash, what it costs, how long the copy takes.
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Read the source (read-only) and report what will break on Upstash, what it will cost and how long the copy takes.",
+        discussion: "Exits 2 when a blocker is found, so CI can gate on it."
+    )
+
+    @OptionGroup var source: SourceOptions
+
+    @Option(help: "The Upstash plan to check against: \(UpstashPlan.all.map(\.id).joined(separator: ", ")).")
+    var plan: String = UpstashPlan.payAsYouGo.id
+
+    @Option(help: "Output format: terminal, md, json or html.")
+    var format: String = ReportFormat.terminal.rawValue
+
+    @Flag(help: "Same as --format json.")
+    var json = false
+
+    @Option(help: "Write the report to this file instead of standard output.")
+    var output: String?
+
+    @Option(help: "Read only about this many keys and extrapolate (a bounded SCAN per database).")
+    var sample: Int?
+
+    @Option(help: "How many of the biggest keys to list.")
+    var top: Int = 10
+
+    @Option(help: "Keys per SCAN page and pipelined probe.")
+    var scanCount: Int = 1000
+
+    func validate() throws {
+        if try source.url() == nil { throw ValidationError("give --source URL (or set REDIS_URL)") }
+        if UpstashPlan.named(plan) == nil { throw ValidationError("unknown plan '\(plan)'") }
+        if ReportFormat(rawValue: format) == nil { throw ValidationError("unknown format '\(format)': terminal, md, json or html") }
+        if let sample, sample < 1 { throw ValidationError("--sample must be at least 1") }
+        if top < 0 || scanCount < 1 { throw ValidationError("--top must be ≥ 0 and --scan-count ≥ 1") }
+    }
+
+    func run() async throws {
+        guard let url = try source.url(), let plan = UpstashPlan.named(plan) else { return }
+        let chosen = json ? .json : ReportFormat(rawValue: format) ?? .terminal
+        let showProgress = isatty(STDERR_FILENO) == 1
+        let report = try await Report.run(
+            source: url, options: ReportOptions(plan: plan, sample: sample, topKeys: top, scanCount: scanCount)
+        ) { scanned, total in
+            if showProgress { FileHandle.standardError.write(Data("\r\(scanned)/\(total) keys read".utf8)) }
+        }
+        if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        let text = try report.rendered(as: chosen)
+        if let output {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: output))
+            print("wrote \(output): \(report.verdict)")
+        } else {
+            print(text, terminator: "")
+        }
+        if report.hasBlockers { throw ExitCode(2) }
+    }
+}
