@@ -154,7 +154,7 @@ let package = Package(
         .testTarget(
             name: "UpstashClientTests",
             dependencies: [
-                "RESP", "UpstashClient", "UpstashProfile", "TestSupport",
+                "RESP", "RedisClient", "UpstashClient", "UpstashProfile", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

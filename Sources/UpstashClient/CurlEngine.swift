@@ -84,6 +84,8 @@ final class MultiHandle: @unchecked Sendable {
         guard let m = curl_multi_init() else { fatalError("curl_multi_init failed: out of memory") }
         pointer = m
     }
+
+    deinit { curl_multi_cleanup(pointer) }
 }
 
 /// `curl_global_init`, exactly once per process, before any other curl call.
@@ -127,7 +129,8 @@ private struct CurlLoop {
                     t.finish(.failure(TransportFailure(reason: .closed, message: "client closed")))
                 }
                 active = [:]
-                curl_multi_cleanup(m)
+                // The multi handle itself is freed by MultiHandle's deinit, once no caller can
+                // still wake it (a late cancellation may call curl_multi_wakeup after this).
                 return
             }
             var running: Int32 = 0

@@ -82,6 +82,10 @@ public final class UpstashClient: Backend {
 
     /// Sends commands in order, as few `/pipeline` requests as the plan's request size allows;
     /// one reply per command, in order. Not atomic: see `transaction(_:)`.
+    ///
+    /// A command with a non-UTF-8 argument goes alone in the path form between the requests for
+    /// the commands around it (still in order). When the server refuses a whole request with a 4xx
+    /// that is neither auth nor a limit, each command of that request gets its error text as reply.
     public func send(batch commands: [RESPCommand]) async throws(UpstashError) -> [RESPValue] {
         var replies: [RESPValue] = []
         replies.reserveCapacity(commands.count)

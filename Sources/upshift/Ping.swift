@@ -23,7 +23,7 @@ struct Ping: AsyncParsableCommand {
             throw ValidationError("give --source URL (or set REDIS_URL) and/or --target URL (or set UPSTASH_REDIS_REST_URL)")
         }
         if let targetURL, !TargetOptions.isRESP(targetURL) {
-            _ = try target.restClient(url: targetURL)
+            _ = try target.restSettings(url: targetURL)
         }
     }
 

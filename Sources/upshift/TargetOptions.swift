@@ -15,7 +15,7 @@ struct TargetOptions: ParsableArguments {
 
     /// The target URL, or nil when none is given.
     func endpoint() throws -> String? {
-        target ?? ProcessInfo.processInfo.environment["UPSTASH_REDIS_REST_URL"]
+        target ?? ProcessInfo.processInfo.environment["UPSTASH_REDIS_REST_URL"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// True when the target speaks RESP (`redis://`, `rediss://`, `unix://`) rather than REST.
@@ -40,11 +40,21 @@ struct TargetOptions: ParsableArguments {
 
     /// An Upstash REST client for `url` with the token from `--token` or the environment.
     func restClient(url: String, plan: UpstashPlan = .payAsYouGo, options: UpstashClientOptions = .init()) throws -> UpstashClient {
+        let (endpoint, token) = try restSettings(url: url)
+        do {
+            return try UpstashClient(endpoint: endpoint, token: token, plan: plan, options: options)
+        } catch {
+            throw ValidationError("--target: \(error.detail)")
+        }
+    }
+
+    /// Checks a REST target's URL and token without connecting (or starting a client).
+    func restSettings(url: String) throws -> (UpstashEndpoint, String) {
         guard let token = token ?? ProcessInfo.processInfo.environment["UPSTASH_REDIS_REST_TOKEN"], !token.isEmpty else {
             throw ValidationError("give --token T (or set UPSTASH_REDIS_REST_TOKEN) for the REST target")
         }
         do {
-            return try UpstashClient(url: url, token: token, plan: plan, options: options)
+            return (try UpstashEndpoint(url), token)
         } catch {
             throw ValidationError("--target: \(error.detail)")
         }

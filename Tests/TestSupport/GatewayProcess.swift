@@ -4,12 +4,15 @@ import Foundation
 public final class GatewayProcess: @unchecked Sendable {
     public let port: Int
     public let token: String
+    /// The redis-server it serves.
+    public let redis: RedisServer
     private let process: Process
 
-    /// Starts the gateway and waits for its "listening" line.
+    /// Starts the gateway and waits for its "listening" line. Throws a clear error when the
+    /// binary under test has no `gateway` subcommand.
     public init(redis: RedisServer, token: String = "test-token", arguments: [String] = []) throws {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: try upshiftBinary())
+        p.executableURL = URL(fileURLWithPath: try gatewayBinary())
         p.arguments = ["gateway", "--listen", "127.0.0.1:0", "--redis", redis.url, "--token", token, "--log-level", "error"] + arguments
         let out = Pipe()
         p.standardOutput = out
@@ -34,6 +37,7 @@ public final class GatewayProcess: @unchecked Sendable {
         }
         self.port = port
         self.token = token
+        self.redis = redis
         self.process = p
     }
 
@@ -49,4 +53,46 @@ public final class GatewayProcess: @unchecked Sendable {
         var status: Int32 = 0
         waitpid(process.processIdentifier, &status, 0)
     }
+}
+
+/// Runs `body` with a fresh redis-server and a gateway in front of it; stops both afterwards.
+public func withGateway<T>(token: String = "test-token", _ body: (GatewayProcess) async throws -> T) async throws -> T {
+    try await withRedisServer { redis in
+        let gateway = try await offPool { try GatewayProcess(redis: redis, token: token) }
+        defer { gateway.stop() }
+        return try await body(gateway)
+    }
+}
+
+/// The binary that serves `upshift gateway`: `$UPSHIFT_GATEWAY_BIN`, else the one under test.
+///
+/// Tests that need the gateway fail with this message when the binary lacks it, rather than pass
+/// without running.
+public func gatewayBinary() throws -> String {
+    try gatewayBinaryCheck.get()
+}
+
+private let gatewayBinaryCheck: Result<String, any Error> = Result {
+    let env = ProcessInfo.processInfo.environment
+    let binary: String
+    if let override = env["UPSHIFT_GATEWAY_BIN"], FileManager.default.isExecutableFile(atPath: override) {
+        binary = override
+    } else {
+        binary = try upshiftBinary()
+    }
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: binary)
+    p.arguments = ["gateway", "--help"]
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    let help = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    guard p.terminationStatus == 0, help.contains("--listen") else {
+        throw TestSupportError(
+            "this test needs `upshift gateway`, which \(binary) does not have: build a tree that has the gateway, "
+                + "or set UPSHIFT_GATEWAY_BIN to an upshift binary that serves it")
+    }
+    return binary
 }
