@@ -79,10 +79,22 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "Shadow",
+            dependencies: [
+                "RESP", "RedisClient", "UpstashProfile",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "upshift",
             dependencies: [
-                "RESP", "RedisClient", "UpstashClient", "UpstashProfile", "Gateway", "Migration",
+                "RESP", "RedisClient", "UpstashClient", "UpstashProfile", "Gateway", "Migration", "Shadow",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -107,6 +119,15 @@ let package = Package(
         .testTarget(
             name: "MigrationTests",
             dependencies: ["RESP", "RedisClient", "Migration", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ShadowTests",
+            dependencies: [
+                "RESP", "RedisClient", "Shadow", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -9,6 +9,6 @@ struct Upshift: AsyncParsableCommand {
         commandName: "upshift",
         abstract: "Move an app from a self-hosted Redis to Upstash, with no downtime and no guesswork.",
         version: version,
-        subcommands: [Ping.self, GatewayCommand.self, MigrateCommand.self]
+        subcommands: [Ping.self, GatewayCommand.self, MigrateCommand.self, ShadowCommand.self]
     )
 }
