@@ -11,6 +11,13 @@ extension ClientSession {
         case .mirror(let command, let traits):
             // The script did not run on the primary; the client will load it and retry.
             if traits.special == .evalsha, case .error(let e) = reply, e.starts(with: Array("NOSCRIPT".utf8)) { return nil }
+            var command = command
+            // XADD * lets each server pick its own id: give the mirror the id the primary chose.
+            if traits.name == "XADD", case .bulkString(let id?) = reply,
+                let star = command.arguments.indices.dropFirst(2).first(where: { command.arguments[$0] == [UInt8(ascii: "*")] })
+            {
+                command.arguments[star] = id
+            }
             return enqueue(
                 .single(command), traits: [traits], keys: classifier.keys(in: command.arguments), isWrite: traits.mayWrite,
                 primary: reply, dualWrite: dualWrite)

@@ -31,7 +31,7 @@ final class ClientSession: ChannelInboundHandler {
     let id: UInt64
     let queue: MirrorQueue
     let classifier: CommandClassifier
-    private let parser = RESPParser(limits: .client)
+    private var commands = CommandSplitter()
     private var replies = ReplyReader()
     /// The client asked for RESP3 (HELLO 3).
     var resp3 = false
@@ -97,37 +97,18 @@ final class ClientSession: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closed, pendingError == nil, let primary else { return }
         let buffer = unwrapInboundIn(data)
-        buffer.withUnsafeReadableBytes { parser.feed($0) }
+        commands.feed(buffer)
         var out = primary.allocator.buffer(capacity: buffer.readableBytes + 16)
         var count = 0
         while true {
-            let value: RESPValue?
+            let argv: [[UInt8]]?
             do {
-                value = try parser.next()
+                argv = try commands.next()
             } catch {
-                protocolError(error.description)
+                protocolError(error.reason)
                 break
             }
-            guard let value else { break }
-            guard case .array(let elements) = value else {
-                protocolError("expected an array of bulk strings")
-                break
-            }
-            var argv: [[UInt8]] = []
-            argv.reserveCapacity(elements?.count ?? 0)
-            var ok = true
-            for e in elements ?? [] {
-                guard case .bulkString(let b?) = e else {
-                    ok = false
-                    break
-                }
-                argv.append(b)
-            }
-            guard ok else {
-                protocolError("expected an array of bulk strings")
-                break
-            }
-            if argv.isEmpty { continue }
+            guard let argv else { break }
             count += 1
             handle(argv, into: &out)
         }

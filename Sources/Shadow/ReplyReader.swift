@@ -83,7 +83,9 @@ struct ReplyReader {
     }
 
     private mutating func finish(_ value: RESPValue, isPush: Bool) -> Reply {
-        let raw = buffer.getSlice(at: topStart, length: buffer.readerIndex - topStart) ?? ByteBuffer()
+        let end = buffer.readerIndex
+        buffer.moveReaderIndex(to: topStart)
+        let raw = buffer.readSlice(length: end - topStart) ?? ByteBuffer()
         if buffer.readerIndex > 64 * 1024 { buffer.discardReadBytes() }
         return Reply(value: value, raw: raw, isPush: isPush)
     }
