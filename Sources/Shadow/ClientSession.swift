@@ -172,8 +172,7 @@ final class ClientSession: ChannelInboundHandler {
             }
         }
         let control = traits.special == .multi || traits.special == .exec || traits.special == .discard
-        if let refusal {
-            _ = refusal
+        if refusal != nil {
             engine.metrics.incompatible(traits.name)
             if transaction != nil && !control {
                 transactionMirrorable = false

@@ -13,10 +13,13 @@ final class KeyWriteTracker: Sendable {
     }
 
     private struct KeyState {
-        var lastSequence: UInt64
-        var lastConnection: UInt64
-        var inFlight: Int32
+        /// The last few writes (connection, sequence), newest last: one connection's burst must not
+        /// hide another's write in between.
+        var recent: [(connection: UInt64, sequence: UInt64)] = []
+        var inFlight: Int32 = 0
+        var lastSequence: UInt64 { recent.last?.sequence ?? 0 }
     }
+    private static let remembered = 4
     private struct State {
         var sequence: UInt64 = 0
         var keys: [[UInt8]: KeyState] = [:]
@@ -34,15 +37,19 @@ final class KeyWriteTracker: Sendable {
         state.withLockedValue { s in
             var foreign = false
             for k in keys {
-                if let ks = s.keys[k], ks.inFlight > 0, ks.lastConnection != connection { foreign = true }
+                if let ks = s.keys[k], ks.inFlight > 0, ks.recent.contains(where: { $0.connection != connection }) { foreign = true }
             }
             let snapshot = Snapshot(sequence: s.sequence, foreignInFlight: foreign)
             if isWrite {
                 s.sequence &+= 1
                 for k in keys {
-                    var ks = s.keys[k] ?? KeyState(lastSequence: 0, lastConnection: connection, inFlight: 0)
-                    ks.lastSequence = s.sequence
-                    ks.lastConnection = connection
+                    var ks = s.keys[k] ?? KeyState()
+                    if ks.recent.last?.connection == connection {
+                        ks.recent[ks.recent.count - 1].sequence = s.sequence
+                    } else {
+                        if ks.recent.count == Self.remembered { ks.recent.removeFirst() }
+                        ks.recent.append((connection, s.sequence))
+                    }
                     ks.inFlight += 1
                     s.keys[k] = ks
                 }
@@ -69,8 +76,10 @@ final class KeyWriteTracker: Sendable {
         if snapshot.foreignInFlight { return true }
         return state.withLockedValue { s in
             keys.contains { k in
-                guard let ks = s.keys[k] else { return false }
-                return ks.lastSequence > snapshot.sequence && ks.lastConnection != connection
+                guard let ks = s.keys[k], let oldest = ks.recent.first else { return false }
+                // Writes older than the ones remembered may have come from anyone.
+                if ks.recent.count == Self.remembered && oldest.sequence > snapshot.sequence { return true }
+                return ks.recent.contains { $0.sequence > snapshot.sequence && $0.connection != connection }
             }
         }
     }

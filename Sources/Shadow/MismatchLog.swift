@@ -95,8 +95,9 @@ final class MismatchLog: Sendable {
     /// Lines that could not be buffered because the disk fell behind.
     var lostRecords: Int { state.withLockedValue { $0.lost } }
 
-    /// Writes everything buffered now (at shutdown), from the calling thread.
+    /// Writes everything buffered now (at shutdown), from the calling thread, after any flush under way.
     func flushNow() {
+        for _ in 0..<1000 where state.withLockedValue({ $0.flushing }) { usleep(1000) }
         while true {
             let chunk = state.withLockedValue { s -> [UInt8] in
                 let c = s.buffer

@@ -13,8 +13,6 @@ public final class ShadowMetrics: Sendable {
         public var connectionsTotal: Int = 0
         public var connectionsRefused: Int = 0
         public var protocolErrors: Int = 0
-        /// Connections passed through unmirrored because a reply was too deeply nested to pair.
-        public var unpairedConnections: Int = 0
         public var queueDepth: Int = 0
         /// Mirror round-trip latency: counts per bucket upper bound (seconds), plus sum and count.
         public var mirrorLatency = Histogram()
@@ -47,7 +45,6 @@ public final class ShadowMetrics: Sendable {
     func mismatch(_ c: MismatchClass) { state.withLockedValue { $0.mismatches[c, default: 0] += 1 } }
     func incompatible(_ name: String) { state.withLockedValue { $0.incompatible[name, default: 0] += 1 } }
     func protocolError() { state.withLockedValue { $0.protocolErrors += 1 } }
-    func unpairedConnection() { state.withLockedValue { $0.unpairedConnections += 1 } }
     func refusedConnection() { state.withLockedValue { $0.connectionsRefused += 1 } }
     func queueDepth(_ delta: Int) { state.withLockedValue { $0.queueDepth += delta } }
 
@@ -95,8 +92,6 @@ public final class ShadowMetrics: Sendable {
         out += "upshift_shadow_connections_refused_total \(s.connectionsRefused)\n"
         metric("upshift_shadow_protocol_errors_total", "counter", "Client connections closed for malformed RESP.")
         out += "upshift_shadow_protocol_errors_total \(s.protocolErrors)\n"
-        metric("upshift_shadow_unpaired_connections_total", "counter", "Connections passed through unmirrored (reply nested too deep).")
-        out += "upshift_shadow_unpaired_connections_total \(s.unpairedConnections)\n"
         histogram(&out, "upshift_shadow_mirror_latency_seconds", "Round trip of one batch to the mirror side.", s.mirrorLatency)
         histogram(&out, "upshift_shadow_mirror_lag_seconds", "From the primary's reply to the mirror's, per command.", s.mirrorLag)
         return out

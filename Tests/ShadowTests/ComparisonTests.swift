@@ -49,6 +49,17 @@ struct ComparisonTests {
         #expect(!tracker.executed(keys: key, connection: 1, isWrite: false).foreignInFlight)
     }
 
+    @Test("one connection's burst of writes does not hide another's write in between")
+    func burstDoesNotHideRace() {
+        let tracker = KeyWriteTracker()
+        let key = [Array("counter".utf8)]
+        let snap = tracker.executed(keys: key, connection: 1, isWrite: true)
+        tracker.settled(keys: key)
+        _ = tracker.executed(keys: key, connection: 2, isWrite: true)
+        for _ in 0..<10 { _ = tracker.executed(keys: key, connection: 1, isWrite: true) }
+        #expect(tracker.raced(keys: key, connection: 1, since: snap))
+    }
+
     @Test("the reply reader splits RESP2 and RESP3, deep nesting and pushes, and keeps the exact bytes")
     func replyReader() throws {
         var reader = ReplyReader()
