@@ -96,10 +96,23 @@ let package = Package(
             dependencies: ["RESP", "RedisClient", "UpstashProfile"],
             swiftSettings: strict
         ),
+        .target(
+            name: "Shadow",
+            dependencies: [
+                "RESP", "RedisClient", "UpstashProfile",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "upshift",
             dependencies: [
                 "RESP", "RedisClient", "UpstashClient", "UpstashProfile", "Gateway", "Migration", "Compare", "Checklist", "Report",
+                "Shadow",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -144,6 +157,15 @@ let package = Package(
         .testTarget(
             name: "RESTTargetTests",
             dependencies: ["RESP", "RedisClient", "UpstashClient", "Migration", "Compare", "Checklist", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ShadowTests",
+            dependencies: [
+                "RESP", "RedisClient", "Shadow", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -10,7 +10,8 @@ struct Upshift: AsyncParsableCommand {
         abstract: "Move an app from a self-hosted Redis to Upstash, with no downtime and no guesswork.",
         version: version,
         subcommands: [
-            Ping.self, ReportCommand.self, MigrateCommand.self, CompareCommand.self, VerifyCommand.self, GatewayCommand.self,
+            Ping.self, ReportCommand.self, ShadowCommand.self, MigrateCommand.self, CompareCommand.self, VerifyCommand.self,
+            GatewayCommand.self,
         ]
     )
 }

@@ -1,0 +1,122 @@
+import RESP
+import RedisClient
+import UpstashProfile
+
+/// What the proxy needs to know about one command to route, mirror and compare it.
+struct CommandTraits: Sendable {
+    /// Commands whose handling is more than "forward, maybe mirror".
+    enum Special: Sendable, Equatable {
+        case none
+        case multi
+        case exec
+        case discard
+        case select
+        case subscribe
+        case hello
+        case eval
+        case evalsha
+        case scriptLoad
+        case scriptFlush
+    }
+
+    var special: Special = .none
+    /// May change data: mirrored as a write.
+    var mayWrite = true
+    /// Its reply may legitimately differ between two servers holding the same data.
+    var nondeterministic = false
+    /// Only the order of its reply's elements may differ (SMEMBERS, HGETALL…).
+    var orderInsensitive = false
+    /// Its reply is a flat list of field/value pairs (compare pairs, not elements).
+    var pairs = false
+    /// TTL-like reply and its unit in milliseconds (1000 for TTL, 1 for PTTL), nil otherwise.
+    var ttlUnitMs: Int64?
+    /// Why Upstash refuses it over REST, when that does not depend on the arguments.
+    var refusal: UpstashCompatibility.Refusal?
+    /// The refusal depends on the arguments (SELECT n, XREAD BLOCK): ask per command.
+    var refusalDependsOnArguments = false
+    /// Worth sending to the mirror at all (server introspection such as INFO or COMMAND is not).
+    var mirrorable = true
+    /// Its reply says something about the two sides' data (PUBLISH counts subscribers, which differ by design).
+    var comparable = true
+    /// The upper-case name, for counts and records.
+    var name: String = ""
+}
+
+/// Derives `CommandTraits` from the server's own `COMMAND` metadata plus the Upstash profile.
+/// One per client session, so its cache needs no lock.
+final class CommandClassifier {
+    private let table: CommandTable
+    private var cache: [[UInt8]: CommandTraits] = [:]
+
+    init(table: CommandTable) {
+        self.table = table
+    }
+
+    /// The traits of the command in `argv` (argv is never empty).
+    func traits(for argv: [[UInt8]]) -> CommandTraits {
+        var key = lowercased(argv[0])
+        if let hit = cache[key] { return hit }
+        // Containers (SCRIPT, CLIENT, OBJECT…) have per-subcommand metadata.
+        if let info = table.info(for: [argv[0]]), info.flags.isEmpty, argv.count > 1 {
+            key += [UInt8(ascii: "|")] + lowercased(argv[1])
+            if let hit = cache[key] { return hit }
+            let t = make(argv, info: table.info(for: [argv[0], argv[1]]))
+            if cache.count < 4096 { cache[key] = t }
+            return t
+        }
+        let t = make(argv, info: table.info(for: [argv[0]]))
+        if cache.count < 4096 { cache[key] = t }
+        return t
+    }
+
+    /// The keys the command touches, by the server's key specs.
+    func keys(in argv: [[UInt8]]) -> [[UInt8]] {
+        table.keys(in: argv)
+    }
+
+    private func make(_ argv: [[UInt8]], info: CommandInfo?) -> CommandTraits {
+        var t = CommandTraits()
+        let name = UpstashCompatibility.commandName(argv)
+        t.name = info == nil ? "UNKNOWN" : name
+        if let info {
+            t.mayWrite = info.mayWrite
+            t.orderInsensitive = info.tips.contains("nondeterministic_output_order")
+            t.nondeterministic = info.tips.contains("nondeterministic_output")
+        }
+        switch name {
+        case "SCAN", "SSCAN", "HSCAN", "ZSCAN": t.nondeterministic = true
+        case "HGETALL": t.pairs = true
+        case "COMMAND", "INFO", "MEMORY", "ROLE", "LASTSAVE", "TIME", "PING", "ECHO", "HELLO": t.mirrorable = false
+        case "PUBLISH", "SPUBLISH": t.comparable = false
+        case "TTL": t.ttlUnitMs = 1000
+        case "PTTL": t.ttlUnitMs = 1
+        default: break
+        }
+        switch name {
+        case "MULTI": t.special = .multi
+        case "EXEC": t.special = .exec
+        case "DISCARD": t.special = .discard
+        case "SELECT": t.special = .select
+        case "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE": t.special = .subscribe
+        case "HELLO": t.special = .hello
+        case "EVAL": t.special = .eval
+        case "EVALSHA": t.special = .evalsha
+        case "SCRIPT":
+            let sub = argv.count > 1 ? String(decoding: argv[1], as: UTF8.self).uppercased() : ""
+            if sub == "LOAD" { t.special = .scriptLoad }
+            if sub == "FLUSH" { t.special = .scriptFlush }
+        default: break
+        }
+        if t.special == .scriptLoad || t.special == .scriptFlush { t.mayWrite = true }
+        if name == "SELECT" || name == "XREAD" || name == "XREADGROUP" {
+            t.refusalDependsOnArguments = true
+        } else if t.special != .multi && t.special != .exec {
+            t.refusal = UpstashCompatibility.refusal(for: argv)
+        }
+        return t
+    }
+
+    private func lowercased(_ bytes: [UInt8]) -> [UInt8] {
+        bytes.map { ($0 >= 65 && $0 <= 90) ? $0 + 32 : $0 }
+    }
+}

@@ -1,0 +1,132 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import RESP
+import RedisClient
+
+/// `upshift shadow`: a RESP proxy that answers from the primary, mirrors to the other side,
+/// compares the replies and records every divergence.
+public final class ShadowProxy: Sendable {
+    public let configuration: ShadowConfiguration
+    /// Live counters (also served on `--metrics`).
+    public let metrics: ShadowMetrics
+    /// Keys on which the two sides may differ: feed them to `upshift migrate --keys-from`.
+    public let divergentKeys: DivergentKeys
+    let engine: ShadowEngine
+    private let serverChannel: any Channel
+    private let metricsChannel: (any Channel)?
+    private let clients: NIOLockedValueBox<[ObjectIdentifier: any Channel]>
+    private let keysWriter: Task<Void, Never>?
+
+    /// The port it listens on (the chosen one when configured with port 0).
+    public var port: Int { serverChannel.localAddress?.port ?? configuration.port }
+
+    /// The port `/metrics` is served on, when enabled.
+    public var metricsPort: Int? { metricsChannel?.localAddress?.port }
+
+    private init(
+        configuration: ShadowConfiguration, metrics: ShadowMetrics, divergentKeys: DivergentKeys, engine: ShadowEngine,
+        serverChannel: any Channel, metricsChannel: (any Channel)?, clients: NIOLockedValueBox<[ObjectIdentifier: any Channel]>,
+        keysWriter: Task<Void, Never>?
+    ) {
+        self.configuration = configuration
+        self.metrics = metrics
+        self.divergentKeys = divergentKeys
+        self.engine = engine
+        self.serverChannel = serverChannel
+        self.metricsChannel = metricsChannel
+        self.clients = clients
+        self.keysWriter = keysWriter
+    }
+
+    /// Reads the primary's command metadata, binds the listener (and metrics), and starts serving.
+    /// `mirror` is the other side (a Redis or an Upstash client); the caller closes it after `shutdown()`.
+    public static func start(
+        _ configuration: ShadowConfiguration, mirror: any Backend, logger: Logger = Logger(label: "upshift.shadow")
+    ) async throws -> ShadowProxy {
+        let probe = RedisClient(url: configuration.primary, connections: 1)
+        let table: CommandTable
+        do {
+            table = try await CommandTable.load(from: probe)
+            await probe.close()
+        } catch {
+            await probe.close()
+            throw ShadowError("cannot read the primary's command table (\(configuration.primary)): \(ShadowEngine.describe(error))")
+        }
+        let metrics = ShadowMetrics()
+        let divergent = DivergentKeys()
+        let engine = try ShadowEngine(
+            configuration: configuration, table: table, mirror: mirror, metrics: metrics, divergent: divergent, logger: logger)
+        let clients = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
+        let server: any Channel
+        do {
+            server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.backlog, value: 1024)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(.autoRead, value: false)
+                .childChannelInitializer { channel in
+                    let key = ObjectIdentifier(channel)
+                    clients.withLockedValue { $0[key] = channel }
+                    channel.closeFuture.whenComplete { _ in clients.withLockedValue { _ = $0.removeValue(forKey: key) } }
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ClientSession(engine: engine))
+                    }
+                }
+                .bind(host: configuration.host, port: configuration.port).get()
+        } catch {
+            throw ShadowError("cannot listen on \(configuration.host):\(configuration.port): \(error)")
+        }
+        var metricsChannel: (any Channel)? = nil
+        if let host = configuration.metricsHost, let port = configuration.metricsPort {
+            do {
+                metricsChannel = try await MetricsServer.start(host: host, port: port, metrics: metrics)
+            } catch {
+                try? await server.close()
+                throw ShadowError("cannot serve metrics on \(host):\(port): \(error)")
+            }
+        }
+        var keysWriter: Task<Void, Never>? = nil
+        if let path = configuration.keysOutPath {
+            keysWriter = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(nanoseconds: 2_000_000_000)
+                    _ = try? await NIOThreadPool.singleton.runIfActive { try divergent.write(to: path) }
+                }
+            }
+        }
+        logger.info(
+            "shadow proxy started",
+            metadata: [
+                "listen": "\(configuration.host):\(server.localAddress?.port ?? 0)", "primary": "\(configuration.primary)",
+                "mirror": "\(mirror.displayName)", "mode": "\(configuration.mode.rawValue)",
+            ])
+        return ShadowProxy(
+            configuration: configuration, metrics: metrics, divergentKeys: divergent, engine: engine, serverChannel: server,
+            metricsChannel: metricsChannel, clients: clients, keysWriter: keysWriter)
+    }
+
+    /// Stops accepting, closes client connections, drains the mirror queue (until the configured
+    /// deadline), writes the keys file and flushes the mismatch log.
+    public func shutdown() async -> ShadowSummary {
+        try? await serverChannel.close()
+        for c in clients.withLockedValue({ Array($0.values) }) { c.close(promise: nil) }
+        await engine.drain(until: .now() + configuration.drainDeadline)
+        keysWriter?.cancel()
+        var keysError: String? = nil
+        if let path = configuration.keysOutPath {
+            do {
+                try await NIOThreadPool.singleton.runIfActive { try self.divergentKeys.write(to: path, force: true) }
+            } catch {
+                keysError = "\(error)"
+            }
+        }
+        if let log = engine.log { try? await NIOThreadPool.singleton.runIfActive { log.flushNow() } }
+        try? await metricsChannel?.close()
+        return ShadowSummary(
+            metrics: metrics.snapshot, divergentKeys: divergentKeys.count, keysOverflowed: divergentKeys.overflowed,
+            keysOutPath: configuration.keysOutPath, keysError: keysError, mismatchLogPath: configuration.mismatchLogPath,
+            lostRecords: engine.log?.lostRecords ?? 0)
+    }
+}

@@ -1,0 +1,243 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import RESP
+import RedisClient
+
+/// What every client session shares: the mirror side, the comparer, the records and the counters.
+final class ShadowEngine: Sendable {
+    let configuration: ShadowConfiguration
+    let table: CommandTable
+    let mirror: any Backend
+    let metrics: ShadowMetrics
+    let divergent: DivergentKeys
+    let scripts = ScriptRegistry()
+    let tracker = KeyWriteTracker()
+    let log: MismatchLog?
+    let logger: Logger
+    private let comparer: ReplyComparer
+    private let rendering: ReplyRendering
+    private let queued = NIOLockedValueBox(0)
+    private let downUntil = NIOLockedValueBox<NIODeadline?>(nil)
+    private let queues = NIOLockedValueBox<[UInt64: MirrorQueue]>([:])
+    private let nextConnection = NIOLockedValueBox<UInt64>(0)
+
+    init(
+        configuration: ShadowConfiguration, table: CommandTable, mirror: any Backend, metrics: ShadowMetrics,
+        divergent: DivergentKeys, logger: Logger
+    ) throws {
+        self.configuration = configuration
+        self.table = table
+        self.mirror = mirror
+        self.metrics = metrics
+        self.divergent = divergent
+        self.logger = logger
+        self.log = try configuration.mismatchLogPath.map { try MismatchLog(path: $0) }
+        self.comparer = ReplyComparer(ttlToleranceMs: configuration.ttlToleranceMs)
+        self.rendering = ReplyRendering(showValues: configuration.showValues)
+    }
+
+    // MARK: connections
+
+    /// A new connection id and its mirror queue.
+    func openConnection() -> (UInt64, MirrorQueue) {
+        let id = nextConnection.withLockedValue { n -> UInt64 in
+            n += 1
+            return n
+        }
+        let queue = MirrorQueue(engine: self)
+        queues.withLockedValue { $0[id] = queue }
+        return (id, queue)
+    }
+
+    /// The connection ended; its queue keeps draining on its own.
+    func closeConnection(_ id: UInt64) {
+        queues.withLockedValue { _ = $0.removeValue(forKey: id) }
+    }
+
+    // MARK: the bound
+
+    func reserveQueueSlot() -> Bool {
+        let ok = queued.withLockedValue { n -> Bool in
+            guard n < configuration.queueLimit else { return false }
+            n += 1
+            return true
+        }
+        if ok { metrics.queueDepth(1) }
+        return ok
+    }
+
+    func releaseQueueSlots(_ n: Int) {
+        guard n > 0 else { return }
+        queued.withLockedValue { $0 -= n }
+        metrics.queueDepth(-n)
+    }
+
+    /// Mirrored commands not yet settled.
+    var queueDepth: Int { queued.withLockedValue { $0 } }
+
+    /// Waits until the mirror queues are empty or `deadline` passes; then records what is left as dropped.
+    func drain(until deadline: NIODeadline, extraQueues: [MirrorQueue] = []) async {
+        while queueDepth > 0 && NIODeadline.now() < deadline {
+            try? await Task.sleep(nanoseconds: 5_000_000)
+        }
+        guard queueDepth > 0 else { return }
+        let all = queues.withLockedValue { Array($0.values) } + extraQueues
+        for q in all { q.abandon() }
+    }
+
+    // MARK: running items on the mirror side
+
+    /// Runs a batch of items in order; one outcome per item.
+    func run(_ items: [MirrorItem]) async -> [MirrorOutcome] {
+        if let until = downUntil.withLockedValue({ $0 }), NIODeadline.now() < until {
+            return items.map { _ in .unavailable("mirror unavailable (retrying shortly)") }
+        }
+        let started = NIODeadline.now()
+        var outcomes: [MirrorOutcome] = []
+        outcomes.reserveCapacity(items.count)
+        var i = 0
+        do {
+            while i < items.count {
+                if case .transaction(let commands) = items[i].unit {
+                    outcomes.append(.reply(try await runTransaction(commands.map(prepare))))
+                    i += 1
+                    continue
+                }
+                var j = i
+                var commands: [RESPCommand] = []
+                while j < items.count, case .single(let c) = items[j].unit {
+                    commands.append(prepare(c))
+                    j += 1
+                }
+                let replies = try await mirror.send(batch: commands)
+                for (k, reply) in replies.enumerated() {
+                    outcomes.append(.reply(try await afterReply(commands[k], reply)))
+                }
+                i = j
+            }
+        } catch {
+            let wasUp = downUntil.withLockedValue { d -> Bool in
+                let up = d == nil || NIODeadline.now() >= d!
+                d = NIODeadline.now() + configuration.mirrorRetryAfter
+                return up
+            }
+            if wasUp { logger.warning("mirror side unavailable: \(error)", metadata: ["mirror": "\(mirror.displayName)"]) }
+            let reason = Self.describe(error)
+            while outcomes.count < items.count { outcomes.append(.unavailable(reason)) }
+            return outcomes
+        }
+        downUntil.withLockedValue { $0 = nil }
+        let now = NIODeadline.now()
+        metrics.mirrored(
+            items.count, latency: Double((now - started).nanoseconds) / 1e9,
+            lags: items.map { Double((now - $0.primaryAt).nanoseconds) / 1e9 })
+        return outcomes
+    }
+
+    private func runTransaction(_ commands: [RESPCommand]) async throws -> RESPValue {
+        // MULTI…EXEC in one write on a Redis, /multi-exec on Upstash: Backend.transaction knows which.
+        let reply = try await mirror.transaction(commands)
+        if let results = reply.array {
+            for (c, r) in zip(commands, results) where !r.isError { noteScripts(c) }
+        }
+        return reply
+    }
+
+    /// EVALSHA whose script the mirror may not hold becomes EVAL with the text the client sent earlier.
+    private func prepare(_ command: RESPCommand) -> RESPCommand {
+        guard command.arguments.count > 1, Self.isName(command.arguments[0], "EVALSHA") || Self.isName(command.arguments[0], "EVALSHA_RO")
+        else { return command }
+        let sha = command.arguments[1]
+        guard !scripts.mirrorHas(sha), let text = scripts.text(for: sha) else { return command }
+        var args = command.arguments
+        args[0] = Array((Self.isName(args[0], "EVALSHA_RO") ? "EVAL_RO" : "EVAL").utf8)
+        args[1] = text
+        return RESPCommand(arguments: args)
+    }
+
+    /// Notes scripts the mirror now holds; on NOSCRIPT (its cache was flushed), retries as EVAL.
+    private func afterReply(_ command: RESPCommand, _ reply: RESPValue) async throws -> RESPValue {
+        if case .error(let e) = reply, e.starts(with: Array("NOSCRIPT".utf8)), command.arguments.count > 1,
+            let text = scripts.text(for: command.arguments[1])
+        {
+            var args = command.arguments
+            args[0] = Array("EVAL".utf8)
+            args[1] = text
+            let retried = try await mirror.send(RESPCommand(arguments: args))
+            if !retried.isError { scripts.mirrorLoaded(SHA1.hex(text)) }
+            return retried
+        }
+        if !reply.isError { noteScripts(command) }
+        return reply
+    }
+
+    private func noteScripts(_ command: RESPCommand) {
+        let a = command.arguments
+        guard a.count > 1 else { return }
+        if Self.isName(a[0], "EVAL") || Self.isName(a[0], "EVAL_RO") {
+            scripts.mirrorLoaded(SHA1.hex(a[1]))
+        } else if Self.isName(a[0], "EVALSHA") || Self.isName(a[0], "EVALSHA_RO") {
+            scripts.mirrorLoaded(a[1])
+        } else if Self.isName(a[0], "SCRIPT") {
+            if Self.isName(a[1], "LOAD"), a.count > 2 { scripts.mirrorLoaded(SHA1.hex(a[2])) }
+            if Self.isName(a[1], "FLUSH") { scripts.mirrorFlushed() }
+        }
+    }
+
+    // MARK: settling: compare, classify, record
+
+    /// Compares (or fails) an item and records any mismatch; then releases a waiting dual-write reply.
+    func settle(_ item: MirrorItem, outcome: MirrorOutcome) {
+        var mismatch: MismatchClass?
+        var mirrorText: String
+        switch outcome {
+        case .reply(let reply):
+            switch item.unit {
+            case .single: mismatch = comparer.classify(item.traits[0], primary: item.primary, mirror: reply, resp3: item.resp3)
+            case .transaction:
+                mismatch = comparer.classify(transaction: item.traits, primary: item.primary, mirror: reply, resp3: item.resp3)
+            }
+            if mismatch == .diff, tracker.raced(keys: item.keys, connection: item.connection, since: item.snapshot) {
+                mismatch = .race
+            }
+            mirrorText = rendering.render(reply)
+        case .unavailable(let why):
+            mismatch = .shadowUnavailable
+            mirrorText = "(unavailable: \(why))"
+        case .dropped:
+            mismatch = .dropped
+            mirrorText = "(not sent: mirror queue full or shutdown deadline passed)"
+        }
+        if item.isWrite { tracker.settled(keys: item.keys) }
+        if let mismatch {
+            metrics.mismatch(mismatch)
+            let divergentKeys: Bool
+            switch mismatch {
+            case .diff, .race: divergentKeys = true
+            case .ttlSkew: divergentKeys = false
+            case .nondeterministic, .shadowError, .shadowUnavailable, .dropped: divergentKeys = item.isWrite
+            }
+            if divergentKeys { divergent.insert(item.keys) }
+            log?.append(
+                MismatchRecord(
+                    time: Date(), connection: item.connection, command: item.commandName, keys: item.keys,
+                    primary: rendering.render(item.primary), mirror: mirrorText, mismatchClass: mismatch,
+                    lagMs: Int64((NIODeadline.now() - item.primaryAt).nanoseconds / 1_000_000)))
+        }
+        item.completion?()
+    }
+
+    static func isName(_ bytes: [UInt8], _ name: String) -> Bool {
+        let n = Array(name.utf8)
+        guard bytes.count == n.count else { return false }
+        for (a, b) in zip(bytes, n) where (a >= 97 && a <= 122 ? a - 32 : a) != b { return false }
+        return true
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let e = error as? RedisClientError { return e.description }
+        return String(describing: type(of: error))
+    }
+}

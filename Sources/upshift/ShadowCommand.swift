@@ -1,0 +1,144 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NIOCore
+import RESP
+import RedisClient
+import Shadow
+import UpstashClient
+
+/// `upshift shadow`: the proxy the app points at during cutover; answers from the primary, mirrors, compares, records.
+struct ShadowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shadow",
+        abstract: "A RESP proxy: answers from the primary, mirrors to the other side, compares replies, records every divergence.",
+        discussion: """
+            Divergent keys are written to --keys-out (default: the mismatch log's path + .keys); re-copy them with
+              upshift migrate --source PRIMARY --target TARGET --keys-from FILE
+            Exit status 1 when any reply diverged for real (class diff).
+            """
+    )
+
+    @Option(help: "Address to listen on, host:port (port 0 picks a free one).")
+    var listen: String = "127.0.0.1:6380"
+    @Option(help: "The Redis that answers clients. Env: REDIS_URL.")
+    var primary: String?
+    @OptionGroup var target: TargetOptions
+    @Option(name: .customLong("primary-side"), help: "redis (today's primary answers) or upstash (the flip).")
+    var primarySide: String = "redis"
+    @Option(help: "shadow (mirror asynchronously) or dual-write (replies wait for both sides).")
+    var mode: String = "shadow"
+    @Option(help: "What to mirror: reads, writes, or reads,writes.")
+    var mirror: String = "reads,writes"
+    @Option(name: .customLong("read-sample"), help: "Fraction of reads mirrored, 0…1.")
+    var readSample: Double = 0.1
+    @Option(name: .customLong("mismatch-log"), help: "Append every mismatch to this file as a JSON line.")
+    var mismatchLog: String?
+    @Option(name: .customLong("keys-out"), help: "Write divergent keys here (the migrate --keys-from format).")
+    var keysOut: String?
+    @Flag(name: .customLong("show-values"), help: "Keep values in mismatch records (redacted by default).")
+    var showValues = false
+    @Option(name: .customLong("queue-limit"), help: "Mirrored commands waiting at most; past it they are dropped and recorded.")
+    var queueLimit: Int = 100_000
+    @Option(name: .customLong("mirror-timeout"), help: "Milliseconds to wait for the mirror side before calling it unavailable.")
+    var mirrorTimeout: Int = 2000
+    @Option(name: .customLong("drain-timeout"), help: "Seconds shutdown waits for the mirror queue to drain.")
+    var drainTimeout: Double = 5
+    @Option(name: .customLong("ttl-tolerance"), help: "Milliseconds within which TTL/PTTL replies count as ttl-skew.")
+    var ttlTolerance: Int64 = 1000
+    @Option(help: "Serve Prometheus metrics on host:port (/metrics).")
+    var metrics: String?
+    @Option(name: .customLong("max-clients"), help: "Client connections accepted at once.")
+    var maxClients: Int = 10_000
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        _ = try configuration()
+        if primarySide != "redis" {
+            throw ValidationError("--primary-side upstash (the flip) is not available yet; only redis")
+        }
+    }
+
+    func run() async throws {
+        var config = try configuration()
+        var logger = Logger(label: "upshift.shadow")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let mirrorSide = try mirrorBackend()
+        let proxy: ShadowProxy
+        do {
+            proxy = try await ShadowProxy.start(config, mirror: mirrorSide, logger: logger)
+        } catch {
+            await mirrorSide.close()
+            throw CLIError("\(error)")
+        }
+        config = proxy.configuration
+        // written unbuffered: scripts and tests wait for this line to learn the port
+        FileHandle.standardOutput.write(Data("shadow listening on \(config.host):\(proxy.port)\n".utf8))
+        if let port = proxy.metricsPort {
+            FileHandle.standardOutput.write(Data("metrics on http://\(config.metricsHost ?? "127.0.0.1"):\(port)/metrics\n".utf8))
+        }
+        _ = await TerminationSignal.wait()
+        let summary = await proxy.shutdown()
+        await mirrorSide.close()
+        FileHandle.standardError.write(Data((summary.render(primary: config.primary.description) + "\n").utf8))
+        if !summary.held { throw ExitCode(1) }
+    }
+
+    private func mirrorBackend() throws -> any Backend {
+        guard let url = try target.endpoint() else { throw ValidationError("give --target URL (or set UPSTASH_REDIS_REST_URL)") }
+        guard TargetOptions.isRESP(url) else {
+            var options = UpstashClientOptions()
+            options.requestTimeout = .milliseconds(Int64(mirrorTimeout))
+            options.connectTimeout = .milliseconds(Int64(mirrorTimeout))
+            // a mirrored write must not run twice: a retried timeout could double an INCR
+            options.retry = .never
+            return try target.restClient(url: url, options: options)
+        }
+        do {
+            let options = RedisConnectionOptions(
+                connectTimeout: .milliseconds(Int64(mirrorTimeout)), readTimeout: .milliseconds(Int64(mirrorTimeout)))
+            return RedisClient(url: try RedisURL(url), connections: 4, options: options)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
+    private func configuration() throws -> ShadowConfiguration {
+        let (host, port) = try hostPort(listen, option: "--listen")
+        let primaryURL: RedisURL
+        do {
+            primaryURL = try RedisURL(primary ?? ProcessInfo.processInfo.environment["REDIS_URL"] ?? "redis://127.0.0.1:6379")
+        } catch {
+            throw ValidationError(error.description)
+        }
+        guard let m = ShadowConfiguration.Mode(rawValue: mode) else { throw ValidationError("--mode is shadow or dual-write") }
+        let kinds = Set(mirror.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        guard !kinds.isEmpty, kinds.isSubset(of: ["reads", "writes"]) else {
+            throw ValidationError("--mirror takes reads, writes or reads,writes")
+        }
+        guard (0...1).contains(readSample) else { throw ValidationError("--read-sample is between 0 and 1") }
+        guard queueLimit > 0, mirrorTimeout > 0, drainTimeout >= 0, maxClients > 0 else {
+            throw ValidationError("--queue-limit, --mirror-timeout and --max-clients must be positive")
+        }
+        var config = ShadowConfiguration(
+            host: host, port: port, primary: primaryURL, mode: m, mirrorWrites: kinds.contains("writes"),
+            mirrorReads: kinds.contains("reads"), readSample: readSample, mismatchLogPath: mismatchLog,
+            keysOutPath: keysOut ?? mismatchLog.map { $0 + ".keys" }, showValues: showValues, queueLimit: queueLimit,
+            ttlToleranceMs: ttlTolerance, drainDeadline: .milliseconds(Int64(drainTimeout * 1000)), maxClients: maxClients)
+        if let metrics {
+            let (mh, mp) = try hostPort(metrics, option: "--metrics")
+            config.metricsHost = mh
+            config.metricsPort = mp
+        }
+        return config
+    }
+
+    private func hostPort(_ text: String, option: String) throws -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            throw ValidationError("\(option) takes host:port, e.g. 127.0.0.1:6380")
+        }
+        let host = String(text[..<colon])
+        return (host.isEmpty ? "127.0.0.1" : host, port)
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import NIOCore
+import RESP
+import Testing
+
+@testable import Shadow
+
+@Suite("reply comparison, records and formats")
+struct ComparisonTests {
+    static let comparer = ReplyComparer(ttlToleranceMs: 1000)
+
+    @Test(
+        "classification",
+        arguments: [
+            (CommandTraits(), RESPValue.bulk("a"), RESPValue.bulk("a"), nil),
+            (CommandTraits(), .bulk("a"), .bulk("b"), MismatchClass.diff),
+            (CommandTraits(), .bulk("a"), .error(Array("ERR unknown command".utf8)), .shadowError),
+            (CommandTraits(nondeterministic: true), .bulk("a"), .bulk("b"), .nondeterministic),
+            (CommandTraits(ttlUnitMs: 1), .integer(99_500), .integer(99_000), .ttlSkew),
+            (CommandTraits(ttlUnitMs: 1), .integer(99_500), .integer(90_000), .diff),
+            (CommandTraits(ttlUnitMs: 1000), .integer(100), .integer(99), .ttlSkew),
+            (CommandTraits(ttlUnitMs: 1000), .integer(-1), .integer(5), .diff),
+            (CommandTraits(orderInsensitive: true), .array([.bulk("x"), .bulk("y")]), .array([.bulk("y"), .bulk("x")]), nil),
+            (CommandTraits(), .null, .array(nil), nil),
+            (CommandTraits(comparable: false), .integer(1), .integer(0), nil),
+        ] as [(CommandTraits, RESPValue, RESPValue, MismatchClass?)])
+    func classify(traits: CommandTraits, primary: RESPValue, mirror: RESPValue, expected: MismatchClass?) {
+        #expect(Self.comparer.classify(traits, primary: primary, mirror: mirror) == expected)
+    }
+
+    @Test("RESP3 pairs compare equal to RESP2's flat reply")
+    func resp3Nesting() {
+        let resp3 = RESPValue.array([.array([.bulk("m"), .bulk("1.5")])])
+        let resp2 = RESPValue.array([.bulk("m"), .bulk("1.5")])
+        #expect(Self.comparer.classify(CommandTraits(), primary: resp3, mirror: resp2, resp3: true) == nil)
+    }
+
+    @Test("a write by another connection between the two executions is a race, one by the same connection is not")
+    func races() {
+        let tracker = KeyWriteTracker()
+        let key = [Array("k".utf8)]
+        let snap = tracker.executed(keys: key, connection: 1, isWrite: false)
+        #expect(!tracker.raced(keys: key, connection: 1, since: snap))
+        _ = tracker.executed(keys: key, connection: 2, isWrite: true)
+        #expect(tracker.raced(keys: key, connection: 1, since: snap))
+        let pending = tracker.executed(keys: key, connection: 1, isWrite: false)
+        #expect(pending.foreignInFlight, "connection 2's write has not reached the mirror yet")
+        tracker.settled(keys: key)
+        #expect(!tracker.executed(keys: key, connection: 1, isWrite: false).foreignInFlight)
+    }
+
+    @Test("one connection's burst of writes does not hide another's write in between")
+    func burstDoesNotHideRace() {
+        let tracker = KeyWriteTracker()
+        let key = [Array("counter".utf8)]
+        let snap = tracker.executed(keys: key, connection: 1, isWrite: true)
+        tracker.settled(keys: key)
+        _ = tracker.executed(keys: key, connection: 2, isWrite: true)
+        for _ in 0..<10 { _ = tracker.executed(keys: key, connection: 1, isWrite: true) }
+        #expect(tracker.raced(keys: key, connection: 1, since: snap))
+    }
+
+    @Test("the reply reader splits RESP2 and RESP3, deep nesting and pushes, and keeps the exact bytes")
+    func replyReader() throws {
+        var reader = ReplyReader()
+        var deep = ""
+        for _ in 0..<12 { deep += "*1\r\n" }
+        deep += ":7\r\n"
+        let stream = "+OK\r\n%1\r\n$1\r\nf\r\n,1.5\r\n>2\r\n$7\r\nmessage\r\n$2\r\nhi\r\n" + deep + "=8\r\ntxt:abcd\r\n#t\r\n_\r\n$3\r\nab"
+        reader.feed(ByteBuffer(string: stream))
+        var replies: [ReplyReader.Reply] = []
+        while let r = try reader.next() { replies.append(r) }
+        #expect(replies.count == 7)
+        #expect(replies[1].value == .array([.bulk("f"), .bulk("1.5")]))
+        #expect(replies[2].isPush)
+        #expect(String(buffer: replies[3].raw) == deep)
+        #expect(replies[4].value == .bulk("abcd"))
+        #expect(replies[5].value == .integer(1))
+        #expect(replies[6].value == .null)
+        reader.feed(ByteBuffer(string: "c\r\n"))
+        #expect(try reader.next()?.value == .bulk("abc"))
+    }
+
+    @Test("script digests match Redis's")
+    func sha1() {
+        #expect(String(decoding: SHA1.hex(Array("return 1".utf8)), as: UTF8.self) == "e0e1f9fabfc9d4800c877a703b823ac0578ff8db")
+        #expect(String(decoding: SHA1.hex([]), as: UTF8.self) == "da39a3ee5e6b4b0d3255bfef95601890afd80709")
+    }
+
+    @Test("keys file lines round-trip, binary keys as b64:")
+    func keyFormat() {
+        for key in [Array("user:1".utf8), [0, 10, 255], Array("b64:looks-encoded".utf8)] {
+            #expect(KeyFormat.parse(Substring(KeyFormat.display(key))) == key)
+        }
+        #expect(KeyFormat.display([0, 10, 255]).hasPrefix("b64:"))
+    }
+
+    @Test("mismatch records are valid JSON and redact values unless asked")
+    func records() throws {
+        let hidden = ReplyRendering(showValues: false)
+        let shown = ReplyRendering(showValues: true)
+        #expect(!hidden.render(.bulk("s3cret")).contains("s3cret"))
+        #expect(shown.render(.bulk("s3cret")).contains("s3cret"))
+        let record = MismatchRecord(
+            time: Date(timeIntervalSince1970: 0), connection: 3, command: "GET", keys: [Array("a\"b".utf8), [1, 2]],
+            primary: hidden.render(.bulk("x")), mirror: "-ERR \"quoted\"\n", mismatchClass: .diff, lagMs: 4)
+        let object = try JSONSerialization.jsonObject(with: Data(record.jsonLine().utf8)) as? [String: Any]
+        #expect(object?["keys"] as? [String] == ["a\"b", "b64:AQI="])
+        #expect(object?["class"] as? String == "diff")
+        #expect(object?["time"] as? String == "1970-01-01T00:00:00.000Z")
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import RESP
+import RedisClient
+import Shadow
+import TestSupport
+import Testing
+
+@Suite("hostile clients", .serialized)
+struct HostileClientTests {
+    /// Inputs no Redis client sends; each must cost its own connection only.
+    static let malformed: [[UInt8]] = [
+        Array("*1\r\n$999999999999\r\n".utf8),
+        Array("*1\r\n$-5\r\n".utf8),
+        Array("*3000000000\r\n".utf8),
+        Array("*2\r\n*1\r\n$1\r\na\r\n".utf8),
+        Array("*1\r\n:12\r\n".utf8),
+        Array("*x\r\n".utf8),
+        Array(repeating: UInt8(ascii: "A"), count: 70_000),
+    ]
+
+    @Test("an oversized bulk length gets an error reply and a close")
+    func hugeBulk() async throws {
+        let rig = try await ShadowRig()
+        defer { rig.stop() }
+        let reply = try RawSocket.exchange(port: rig.port, bytes: Self.malformed[0])
+        #expect(String(decoding: reply, as: UTF8.self).hasPrefix("-ERR Protocol error"), "\(String(decoding: reply, as: UTF8.self))")
+    }
+
+    @Test("thousands of malformed inputs, idle sockets and mid-pipeline disconnects never disturb a well-formed client")
+    func fuzz() async throws {
+        let rig = try await ShadowRig(readSample: 0)
+        defer { rig.stop() }
+        let port = rig.port
+        let attackDone = DispatchSemaphore(value: 0)
+        let attack = AttackCount()
+        Thread.detachNewThread {
+            var rng = SystemRandomNumberGenerator()
+            var idle: [Int32] = []
+            for i in 0..<2500 {
+                var bytes: [UInt8]
+                switch i % 4 {
+                case 0: bytes = Self.malformed[i / 4 % Self.malformed.count]
+                case 1: bytes = (0..<Int.random(in: 1...200, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                case 2:
+                    // a valid pipeline cut off in the middle, then gone
+                    bytes = Array(String(repeating: "*3\r\n$3\r\nSET\r\n$4\r\nfuzz\r\n$1\r\n1\r\n", count: 20).utf8)
+                    bytes = Array(bytes.prefix(Int.random(in: 1..<bytes.count, using: &rng)))
+                default:
+                    bytes = Array("*2\r\n$3\r\nGET\r\n$".utf8) + (0..<8).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                }
+                if i % 4 == 0 {
+                    if let reply = try? RawSocket.exchange(port: port, bytes: bytes),
+                        String(decoding: reply, as: UTF8.self).hasPrefix("-ERR Protocol error")
+                    {
+                        attack.refused()
+                    }
+                    attack.add()
+                } else if let fd = RawSocket.connect(port: port) {
+                    RawSocket.send(fd, bytes)
+                    if i % 50 == 0 { idle.append(fd) } else { close(fd) }
+                    attack.add()
+                }
+            }
+            for fd in idle { close(fd) }
+            attackDone.signal()
+        }
+        let client = try rig.client()
+        var rounds = 0
+        while attack.value < 2500 && rounds < 20_000 {
+            let replies = try await client.send(batch: [
+                RESPCommand("SET", "good:\(rounds % 10)", "\(rounds)"), RESPCommand("GET", "good:\(rounds % 10)"),
+            ])
+            #expect(replies == [.ok, .bulk("\(rounds)")])
+            rounds += 1
+        }
+        attackDone.wait()
+        #expect(try await client.send(RESPCommand("PING")) == .simpleString(Array("PONG".utf8)))
+        await client.close()
+        let summary = await rig.shutdown()
+        #expect(attack.refusals == 625, "every malformed command got an error reply before its close")
+        #expect(summary.metrics.protocolErrors >= 625)
+        #expect(summary.metrics.mismatches[.diff] == nil)
+        #expect(rounds > 10)
+    }
+}
+
+final class AttackCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    private var r = 0
+    func refused() {
+        lock.lock()
+        r += 1
+        lock.unlock()
+    }
+    var refusals: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return r
+    }
+    func add() {
+        lock.lock()
+        n += 1
+        lock.unlock()
+    }
+    var value: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return n
+    }
+}
+
+/// Blocking POSIX sockets, for a fuzzer thread that must not use the proxy's own machinery.
+enum RawSocket {
+    static func connect(port: Int) -> Int32? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let ok = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard ok == 0 else {
+            close(fd)
+            return nil
+        }
+        var timeout = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        return fd
+    }
+
+    static func send(_ fd: Int32, _ bytes: [UInt8]) {
+        _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// Sends bytes and reads until the proxy closes the connection (or 2 s pass).
+    static func exchange(port: Int, bytes: [UInt8]) throws -> [UInt8] {
+        guard let fd = connect(port: port) else { throw TestSupportError("cannot connect to \(port)") }
+        defer { close(fd) }
+        send(fd, bytes)
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            out += chunk[0..<n]
+        }
+        return out
+    }
+}
