@@ -47,11 +47,13 @@ C_SEC=$(python3 -c "import json;print(json.load(open('$WORK/compare.json'))['sec
 C_CLEAN=$(python3 -c "import json;print(sum(json.load(open('$WORK/compare.json'))['counts'].values())==0)")
 C_RSS=$(rss "$WORK/compare.time")
 
-python3 - "$KEYS_N" "$U_SEC" "$U_CPK" "$U_RSS" "$S_SEC" "$S_CMDS" "$S_RSS" "$M_SEC" "$C_SEC" "$C_CLEAN" "$C_RSS" <<'PY'
+python3 - "$KEYS_N" "$U_SEC" "$U_CPK" "$U_RSS" "$S_SEC" "$S_CMDS" "$S_RSS" "$M_SEC" "$C_SEC" "$C_CLEAN" "$C_RSS" >"$WORK/section.md" <<'PY'
 import sys
 n, u, ucpk, urss, s, scmds, srss, m, c, clean, crss = sys.argv[1:]
 n = int(n); u, s, m, c = map(float, (u, s, m, c))
-print(f"### migrate and compare: {n} mixed keys (70% strings, 30% collections of 10)\n")
+print(f"## migrate and compare (`Benchmarks/migrate.sh`)\n")
+print(f"{n} mixed keys (70% strings of 100 B, half with a TTL; 30% hashes, lists, sets, sorted sets of 10), "
+      "release build, loopback, one run; every row measured in the same run.\n")
 print("| run | keys/s | commands/key | peak RSS | ratio |")
 print("|---|---|---|---|---|")
 print(f"| `upshift migrate` → gateway | {n/u:,.0f} | {ucpk} | {int(urss)//1024} MB | 1.00 |")
@@ -59,3 +61,12 @@ print(f"| SDK baseline (redis-py → upstash-redis pipelines) → gateway | {n/s
 print(f"| MIGRATE … COPY REPLACE (redis → redis, the reference limit) | {n/m:,.0f} | — | — | upshift reaches {m/u*100:.0f}% of it |")
 print(f"| `upshift compare` (1 round, clean={clean}) | {n/c:,.0f} | — | {int(crss)//1024} MB | {u/c:.1f}× migrate's speed |")
 PY
+README=Benchmarks/README.md
+python3 - "$README" "$WORK/section.md" <<'PY'
+import sys, re
+readme, section = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+pattern = re.compile(r"## migrate and compare.*?(?=\n## |\Z)", re.S)
+readme = pattern.sub(section.rstrip() + "\n", readme) if pattern.search(readme) else readme.rstrip() + "\n\n" + section
+open(sys.argv[1], "w").write(readme)
+PY
+cat "$WORK/section.md"

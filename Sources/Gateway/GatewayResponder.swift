@@ -57,7 +57,8 @@ struct GatewayResponder: HTTPResponder {
             do {
                 var buffer = try await request.collectBody(upTo: configuration.plan.maxRequestBytes)
                 body = buffer.readBytes(length: buffer.readableBytes) ?? []
-            } catch let error as HTTPError where error.status == .contentTooLarge {
+            } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+                // NIO's collect(upTo:) throws NIOTooManyBytesError, which Hummingbird maps to 413
                 return json(413, ResultEncoding.error("ERR max request size exceeded"))
             }
             let path = request.uri.path
