@@ -60,7 +60,8 @@ public struct CostEstimate: Codable, Sendable, Hashable {
         plans: [UpstashPlan] = UpstashPlan.all
     ) -> CostEstimate {
         let calls = facts.totalCalls
-        let rate = facts.uptimeSeconds > 0 ? Double(calls) / Double(facts.uptimeSeconds) : 0
+        // INFO's uptime is whole seconds: a server up for less than one has served its calls in one
+        let rate = Double(calls) / Double(max(1, facts.uptimeSeconds))
         let monthly = rate * 30 * 86_400
         var fits = plans.map { p in
             let cost = p.monthlyCost(commands: monthly)

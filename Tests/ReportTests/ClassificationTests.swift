@@ -162,3 +162,16 @@ struct ClassificationTests {
         #expect(c.migration.seconds == 0.25)
     }
 }
+
+@Suite("cost estimate")
+struct CostEstimateTests {
+    @Test("a server up for less than a second (INFO says 0) still has a command rate")
+    func freshServer() {
+        let facts = ServerFacts(
+            redisVersion: "7", uptimeSeconds: 0, usedMemoryBytes: 1000, keyspace: [], commands: [CommandUsage(command: "SET", calls: 50)],
+            cachedScripts: 0, functionLibraries: [], modules: [])
+        let cost = CostEstimate.estimate(facts: facts, largestRecordBytes: 10, migrationCommands: 0, migrationBytes: 0, plan: .payAsYouGo)
+        #expect(cost.commandsPerSecond == 50)
+        #expect(cost.monthlyCommands > 0)
+    }
+}
