@@ -32,7 +32,7 @@ python3 Benchmarks/seed_mixed.py "$SRC" "$KEYS_N" >/dev/null
 /usr/bin/time -v "$BIN" migrate --source "redis://127.0.0.1:$SRC" --target "http://127.0.0.1:$G1" --token bench --json \
   >"$WORK/upshift.json" 2>"$WORK/upshift.time"
 U_SEC=$(python3 -c "import json;print(json.load(open('$WORK/upshift.json'))['seconds'])")
-U_CPK=$(python3 -c "import json;print(round(json.load(open('$WORK/upshift.json'))['commandsPerKey'],2))")
+U_CPK=$(python3 -c "import json;d=json.load(open('$WORK/upshift.json'));print(round(d['commandsSent']/max(1,d['copied']),2))")
 U_RSS=$(rss "$WORK/upshift.time")
 
 /usr/bin/time -v python3 Benchmarks/sdk_baseline.py "$SRC" "http://127.0.0.1:$G2" bench >"$WORK/sdk.txt" 2>"$WORK/sdk.time"

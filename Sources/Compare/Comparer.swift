@@ -75,7 +75,8 @@ public final class Comparer: Sendable {
         for d in differing.values { report.counts[d.kind.rawValue, default: 0] += 1 }
         report.differences = Array(differing.values.sorted { $0.key < $1.key }.prefix(options.listLimit))
         try keysOut?(Set(differing.keys))
-        report.seconds = (ContinuousClock.now - started).components.seconds.doubleValue
+        let elapsed = (ContinuousClock.now - started).components
+        report.seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
         return report
     }
 
@@ -218,8 +219,4 @@ extension Array {
     func chunked(_ n: Int) -> [[Element]] {
         stride(from: 0, to: count, by: n).map { Array(self[$0..<Swift.min($0 + n, count)]) }
     }
-}
-
-extension Int64 {
-    var doubleValue: Double { Double(self) }
 }
