@@ -70,11 +70,5 @@ print(f"| SET, one per request | {g_set:,.0f} | {r_set:,.0f} | {g_set / r_set:.0
 print(f"| GET, 100 per /pipeline request (vs -P 100) | {g_pipe * 100:,.0f} | {r_pipe:,.0f} | {g_pipe * 100 / r_pipe:.0%} | {l_pipe.get('p50','?')} / {l_pipe.get('p99','?')} |")
 PY
 README=Benchmarks/README.md
-python3 - "$README" "$WORK/section.md" <<'PY'
-import sys, re
-readme, section = open(sys.argv[1]).read(), open(sys.argv[2]).read()
-pattern = re.compile(r"## gateway \(.*?(?=\n## |\Z)", re.S)
-readme = pattern.sub(section.rstrip() + "\n", readme) if pattern.search(readme) else readme.rstrip() + "\n\n" + section
-open(sys.argv[1], "w").write(readme)
-PY
+python3 Benchmarks/section.py "$README" "$WORK/section.md" "gateway ("
 cat "$WORK/section.md"

@@ -62,11 +62,5 @@ print(f"| MIGRATE … COPY REPLACE (redis → redis, the reference limit) | {n/m
 print(f"| `upshift compare` (1 round, clean={clean}) | {n/c:,.0f} | — | {int(crss)//1024} MB | {u/c:.1f}× migrate's speed |")
 PY
 README=Benchmarks/README.md
-python3 - "$README" "$WORK/section.md" <<'PY'
-import sys, re
-readme, section = open(sys.argv[1]).read(), open(sys.argv[2]).read()
-pattern = re.compile(r"## migrate and compare.*?(?=\n## |\Z)", re.S)
-readme = pattern.sub(section.rstrip() + "\n", readme) if pattern.search(readme) else readme.rstrip() + "\n\n" + section
-open(sys.argv[1], "w").write(readme)
-PY
+python3 Benchmarks/section.py "$README" "$WORK/section.md" "migrate and compare"
 cat "$WORK/section.md"

@@ -61,11 +61,5 @@ for pipe in ("1", "16"):
 PY
 README=Benchmarks/README.md
 [ -f "$README" ] || printf '# Benchmarks\n\nReproducible measurements; each script writes its own section below.\n\n' >"$README"
-python3 - "$README" "$TMP/section.md" <<'PY'
-import sys, re
-readme, section = open(sys.argv[1]).read(), open(sys.argv[2]).read()
-pattern = re.compile(r"## shadow proxy.*?(?=\n## |\Z)", re.S)
-readme = pattern.sub(section.rstrip() + "\n", readme) if pattern.search(readme) else readme.rstrip() + "\n\n" + section
-open(sys.argv[1], "w").write(readme)
-PY
+python3 Benchmarks/section.py "$README" "$TMP/section.md" "shadow proxy"
 cat "$TMP/section.md"
