@@ -15,7 +15,8 @@ rng = random.Random(seed)
 lock = threading.Lock()
 
 
-def read_request(conn):
+def read_message(conn):
+    """One HTTP message with a Content-Length body; None when the peer closes before it is whole."""
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = conn.recv(65536)
@@ -32,27 +33,6 @@ def read_request(conn):
         chunk = conn.recv(65536)
         if not chunk:
             return None
-        body += chunk
-    return head + b"\r\n\r\n" + body
-
-
-def read_response(conn):
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = conn.recv(65536)
-        if not chunk:
-            return data
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value.strip())
-    while len(body) < length:
-        chunk = conn.recv(65536)
-        if not chunk:
-            break
         body += chunk
     return head + b"\r\n\r\n" + body
 
@@ -61,7 +41,7 @@ def serve(conn):
     upstream = socket.create_connection(("127.0.0.1", target_port))
     try:
         while True:
-            request = read_request(conn)
+            request = read_message(conn)
             if request is None:
                 return
             with lock:
@@ -72,9 +52,9 @@ def serve(conn):
             if roll < rate and kind == 1:
                 return  # closed before forwarding
             upstream.sendall(request)
-            response = read_response(upstream)
-            if roll < rate:
-                return  # forwarded, reply lost
+            response = read_message(upstream)
+            if response is None or roll < rate:
+                return  # forwarded, reply lost (or the target hung up)
             conn.sendall(response)
     except OSError:
         pass

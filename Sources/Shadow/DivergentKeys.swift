@@ -1,5 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
+import RESP
 
 /// The keys on which the two sides may differ: what `upshift migrate --keys-from FILE` re-copies.
 public final class DivergentKeys: Sendable {
@@ -48,7 +49,7 @@ public final class DivergentKeys: Sendable {
             return (Array(s.keys), s.version)
         }
         guard let snapshot else { return }
-        var text = snapshot.map { KeyFormat.display($0) }.sorted().joined(separator: "\n")
+        var text = snapshot.map { displayKey($0) }.sorted().joined(separator: "\n")
         if !text.isEmpty { text += "\n" }
         let temp = path + ".tmp"
         guard FileManager.default.createFile(atPath: temp, contents: Data(text.utf8)) else {

@@ -2,6 +2,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import RESP
 
 /// One divergence between the two sides, as a JSON line of the mismatch log.
 public struct MismatchRecord: Sendable {
@@ -18,7 +19,7 @@ public struct MismatchRecord: Sendable {
     /// The record as one line of JSON (with its newline). Keys are in the `migrate --keys-from` format.
     public func jsonLine() -> String {
         var s = "{\"time\":\"\(Self.timestamp(time))\",\"connection\":\(connection),\"command\":\(Self.quote(command))"
-        s += ",\"keys\":[" + keys.map { Self.quote(KeyFormat.display($0)) }.joined(separator: ",") + "]"
+        s += ",\"keys\":[" + keys.map { Self.quote(displayKey($0)) }.joined(separator: ",") + "]"
         s += ",\"class\":\"\(mismatchClass.rawValue)\",\"primary\":\(Self.quote(primary)),\"shadow\":\(Self.quote(mirror))"
         s += ",\"lag_ms\":\(lagMs)}\n"
         return s
