@@ -14,11 +14,18 @@ public struct RedisConnectionOptions: Sendable {
     /// No reply within this time fails every pending request and closes the connection; nil waits forever.
     public var readTimeout: TimeAmount?
     public var limits: RESPParser.Limits
+    /// Sends READONLY after login: a cluster replica then serves reads of its master's slots.
+    public var readOnly: Bool
 
-    public init(connectTimeout: TimeAmount = .seconds(5), readTimeout: TimeAmount? = .seconds(30), limits: RESPParser.Limits = .server) {
+    /// Options with a 5 s connect timeout and a 30 s read timeout.
+    public init(
+        connectTimeout: TimeAmount = .seconds(5), readTimeout: TimeAmount? = .seconds(30), limits: RESPParser.Limits = .server,
+        readOnly: Bool = false
+    ) {
         self.connectTimeout = connectTimeout
         self.readTimeout = readTimeout
         self.limits = limits
+        self.readOnly = readOnly
     }
 }
 
@@ -95,7 +102,7 @@ public final class RedisConnection: Sendable {
             if let handshake = handshakes.withLockedValue({ $0[ObjectIdentifier(channel)] }) {
                 try await connection.waitForTLS(handshake)
             }
-            try await connection.handshake()
+            try await connection.handshake(readOnly: options.readOnly)
         } catch {
             await connection.close()
             throw error
@@ -119,7 +126,7 @@ public final class RedisConnection: Sendable {
         }
     }
 
-    private func handshake() async throws(RedisClientError) {
+    private func handshake(readOnly: Bool) async throws(RedisClientError) {
         if let password = url.password {
             let auth = url.username.map { RESPCommand("AUTH", $0, password) } ?? RESPCommand("AUTH", password)
             let reply = try await send(auth)
@@ -133,7 +140,12 @@ public final class RedisConnection: Sendable {
                 throw RedisClientError(.selectFailed, endpoint: url.endpoint, detail: String(decoding: text, as: UTF8.self))
             }
         }
-        if url.tls != nil && url.password == nil && url.database == 0 {
+        if readOnly {
+            let reply = try await send(RESPCommand("READONLY"))
+            if case .error(let text) = reply {
+                throw RedisClientError(.protocolError, endpoint: url.endpoint, detail: "READONLY: " + String(decoding: text, as: UTF8.self))
+            }
+        } else if url.tls != nil && url.password == nil && url.database == 0 {
             // Under TLS 1.3 a server refuses a client certificate only after the handshake: one round
             // trip here makes that refusal a connect error, not the first command's.
             _ = try await send(RESPCommand("PING"))
