@@ -189,16 +189,23 @@ public actor RedisClusterClient: Backend {
 
     private static func key(_ node: ClusterTopology.Node, _ replica: Bool) -> String { "\(node)\(replica ? " ro" : "")" }
 
-    /// A client per node, logged in like the seed (TLS settings, name checked against the seed's host).
-    private func client(for node: ClusterTopology.Node, replica: Bool) -> RedisClient {
-        let key = Self.key(node, replica)
-        if let c = clients[key] { return c }
+    /// The URL of one node: the seed's, with the node's address (same login and TLS settings;
+    /// the certificate is checked against the seed's host name).
+    public nonisolated func url(of node: ClusterTopology.Node) -> RedisURL {
         var url = seed
         url.address = .tcp(host: node.host, port: node.port)
         if var tls = url.tls, tls.serverName == nil {
             tls.serverName = tls.sniName(host: seed.host)
             url.tls = tls
         }
+        return url
+    }
+
+    /// A client per node, logged in like the seed.
+    private func client(for node: ClusterTopology.Node, replica: Bool) -> RedisClient {
+        let key = Self.key(node, replica)
+        if let c = clients[key] { return c }
+        let url = url(of: node)
         var nodeOptions = options
         nodeOptions.readOnly = replica
         let c = RedisClient(url: url, connections: connectionsPerNode, options: nodeOptions, logger: logger)

@@ -56,12 +56,42 @@ public struct Report: Codable, Sendable, Hashable {
     public var hasBlockers: Bool { counts.blockers > 0 }
 
     /// Reads the source (INFO, then a SCAN census of every database with keys) and assembles the report.
+    /// A Redis Cluster is read whole: facts from every master, added up, and a census of every shard
+    /// (from the replicas with `readFrom: .replicas`).
     /// `progress` is told the keys read so far and the keys the server reports.
     public static func run(
-        source: RedisURL, options: ReportOptions = .init(), progress: (@Sendable (_ scanned: Int, _ total: Int) -> Void)? = nil
+        source: RedisURL, readFrom: ReadFrom = .masters, options: ReportOptions = .init(),
+        progress: (@Sendable (_ scanned: Int, _ total: Int) -> Void)? = nil
+    ) async throws -> Report {
+        let clientOptions = RedisConnectionOptions(readTimeout: .seconds(120))
+        guard try await RedisClusterClient.isCluster(source, options: clientOptions) else {
+            return try await run(source: source, cluster: nil, options: options, progress: progress)
+        }
+        let cluster = try await RedisClusterClient.connect(seed: source, readFrom: readFrom, options: clientOptions)
+        do {
+            let report = try await run(source: source, cluster: cluster, options: options, progress: progress)
+            await cluster.close()
+            return report
+        } catch {
+            await cluster.close()
+            throw error
+        }
+    }
+
+    private static func run(
+        source: RedisURL, cluster: RedisClusterClient?, options: ReportOptions, progress: (@Sendable (Int, Int) -> Void)?
     ) async throws -> Report {
         let start = ContinuousClock.now
-        let facts = try await withClient(source, database: source.database) { try await ServerFacts.gather(from: $0) }
+        let facts: ServerFacts
+        if let cluster {
+            var perMaster: [ServerFacts] = []
+            for master in await cluster.currentTopology.shards.map(\.master) {
+                perMaster.append(try await withClient(cluster.url(of: master), database: 0) { try await ServerFacts.gather(from: $0) })
+            }
+            facts = ServerFacts.merged(perMaster)
+        } else {
+            facts = try await withClient(source, database: source.database) { try await ServerFacts.gather(from: $0) }
+        }
         let reported = facts.keyspace.reduce(0) { $0 + $1.keys }
         let target = options.sample.map { min($0, reported) } ?? reported
         var accumulator = CensusAccumulator(
@@ -74,9 +104,14 @@ public struct Report: Codable, Sendable, Hashable {
             let limit = options.sample.map { sample in
                 max(1, Int((Double(sample) * Double(entry.keys) / Double(max(reported, 1))).rounded(.up)))
             }
-            try await withClient(source, database: entry.database) { client in
-                let scanner = KeyspaceScanner(backend: client, database: entry.database, scanCount: options.scanCount, limit: limit)
+            if let cluster {
+                let scanner = KeyspaceScanner(backend: cluster, database: 0, scanCount: options.scanCount, limit: limit)
                 try await scanner.run(into: &accumulator) { n in progress?(counter.add(n), target) }
+            } else {
+                try await withClient(source, database: entry.database) { client in
+                    let scanner = KeyspaceScanner(backend: client, database: entry.database, scanCount: options.scanCount, limit: limit)
+                    try await scanner.run(into: &accumulator) { n in progress?(counter.add(n), target) }
+                }
             }
         }
         let elapsed = start.duration(to: .now)

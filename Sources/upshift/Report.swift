@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RedisClient
 import Report
 import UpstashProfile
 
@@ -51,7 +52,8 @@ struct ReportCommand: AsyncParsableCommand {
         let chosen = json ? .json : ReportFormat(rawValue: format) ?? .terminal
         let showProgress = isatty(STDERR_FILENO) == 1
         let report = try await Report.run(
-            source: url, options: ReportOptions(plan: plan, sample: sample, topKeys: top, scanCount: scanCount)
+            source: url, readFrom: ReadFrom(rawValue: source.readFrom) ?? .masters,
+            options: ReportOptions(plan: plan, sample: sample, topKeys: top, scanCount: scanCount)
         ) { scanned, total in
             if showProgress { FileHandle.standardError.write(Data("\r\(scanned)/\(total) keys read".utf8)) }
         }

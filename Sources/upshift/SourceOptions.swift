@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RESP
 import RedisClient
 
 /// `--source`, with `REDIS_URL` as the fallback, and how to speak TLS to it.
@@ -18,10 +19,29 @@ struct SourceOptions: ParsableArguments {
     var tlsServerName: String?
     @Flag(name: .customLong("tls-insecure"), help: "Do not verify the source's certificate: encrypted but not authenticated; warns.")
     var tlsInsecure = false
+    @Option(
+        name: .customLong("read-from"),
+        help: "On a Redis Cluster source: masters, or replicas (SCAN and reads on the replicas, sparing the masters).")
+    var readFrom: String = "masters"
+
+    /// A client for the source: for a Redis Cluster (found by `INFO cluster` on the seed) one that
+    /// reads every master (or replica), else a plain client.
+    func backend(_ url: RedisURL, connections: Int) async throws -> any Backend {
+        guard let mode = ReadFrom(rawValue: readFrom) else { throw ValidationError("--read-from is masters or replicas") }
+        do {
+            if try await RedisClusterClient.isCluster(url) {
+                return try await RedisClusterClient.connect(seed: url, readFrom: mode, connections: connections)
+            }
+        } catch let error as RedisClientError {
+            throw CLIError(error.description)
+        }
+        return RedisClient(url: url, connections: connections)
+    }
 
     /// The parsed URL with the `--tls-*` settings applied, or nil when neither the flag nor the environment names one.
     func url() throws -> RedisURL? {
         guard let text = source ?? ProcessInfo.processInfo.environment["REDIS_URL"] else { return nil }
+        guard ReadFrom(rawValue: readFrom) != nil else { throw ValidationError("--read-from is masters or replicas") }
         var url: RedisURL
         do {
             url = try RedisURL(text)

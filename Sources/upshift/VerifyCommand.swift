@@ -45,7 +45,7 @@ struct VerifyCommand: AsyncParsableCommand {
             if lists.isEmpty { throw ValidationError("--only \(only) matches no area in \(checklist)") }
         }
         var backends: [(label: String, backend: any Backend)] = []
-        if let url = try source.url() { backends.append(("source", RedisClient(url: url, connections: 8))) }
+        if let url = try source.url() { backends.append(("source", try await source.backend(url, connections: 8))) }
         if try target.endpoint() != nil { backends.append(("target", try target.backend(plan: .payAsYouGo))) }
         let report = await Verification(checklists: lists, backends: backends).run()
         for b in backends { await b.backend.close() }
