@@ -27,8 +27,9 @@ struct ClusterPlan: Sendable {
         case concat
         /// The same command on every node: the first error, else the first reply (SCRIPT LOAD, FLUSHALL).
         case first
-        /// A SCAN of shard `index`: its cursor rewritten into the cluster-wide cursor.
-        case scan(shard: Int, shards: Int)
+        /// A SCAN of shard `shard`: its cursor rewritten into the cluster-wide cursor, which moves on
+        /// to shard `next` (nil: the last) when this one is done.
+        case scan(shard: Int, next: Int?)
     }
 
     var parts: [(RESPCommand, Target)]
@@ -40,8 +41,8 @@ struct ClusterPlan: Sendable {
     /// Multi-key commands that count: their parts' integers add up.
     static let counting: Set<String> = ["exists", "del", "unlink", "touch"]
 
-    /// The plan for `command` on a cluster of `shards` masters.
-    static func make(_ command: RESPCommand, table: CommandTable, shards: Int) -> ClusterPlan {
+    /// The plan for `command` on a cluster of `shards` masters; SCAN visits the shards in `scanOrder` (all when empty).
+    static func make(_ command: RESPCommand, table: CommandTable, shards: Int, scanOrder: [Int] = []) -> ClusterPlan {
         let args = command.arguments
         let name = String(decoding: args.first ?? [], as: UTF8.self).lowercased()
         let info = table.info(for: args)
@@ -87,11 +88,14 @@ struct ClusterPlan: Sendable {
         let everyShard = (0..<shards).map { (command, Target.shard($0)) }
         switch name {
         case "scan":
-            let (shard, cursor) = parseCursor(args.count > 1 ? args[1] : Array("0".utf8))
+            let order = scanOrder.isEmpty ? Array(0..<shards) : scanOrder
+            var (shard, cursor) = parseCursor(args.count > 1 ? args[1] : Array("0".utf8))
+            if !order.contains(shard) { shard = order.first { $0 > shard } ?? order[0] }
             var rewritten = args
             if rewritten.count > 1 { rewritten[1] = cursor }
             return ClusterPlan(
-                parts: [(RESPCommand(arguments: rewritten), .shard(min(shard, shards - 1)))], merge: .scan(shard: shard, shards: shards))
+                parts: [(RESPCommand(arguments: rewritten), .shard(min(shard, shards - 1)))],
+                merge: .scan(shard: shard, next: order.first { $0 > shard }))
         case "dbsize": return ClusterPlan(parts: everyShard, merge: .sum)
         case "keys": return ClusterPlan(parts: everyShard, merge: .concat)
         case "randomkey": return ClusterPlan(parts: [(command, .shard(Int.random(in: 0..<max(1, shards))))], merge: .single)
@@ -129,13 +133,13 @@ struct ClusterPlan: Sendable {
                 for (row, position) in zip(rows, members) { out[position] = row }
             }
             return .array(out)
-        case .scan(let shard, let shards):
+        case .scan(let shard, let nextShard):
             guard let reply = replies.first, let parts = reply.array, parts.count == 2, let next = parts[0].bytes else {
                 return replies.first ?? .array(nil)
             }
             let done = next == Array("0".utf8)
             let cursor: [UInt8] =
-                !done ? Array("\(shard):".utf8) + next : shard + 1 < shards ? Array("\(shard + 1):0".utf8) : Array("0".utf8)
+                !done ? Array("\(shard):".utf8) + next : nextShard.map { Array("\($0):0".utf8) } ?? Array("0".utf8)
             return .array([.bulkString(cursor), parts[1]])
         }
     }

@@ -15,6 +15,8 @@ public actor RedisClusterClient: Backend {
     private let table: CommandTable
     private var topology: ClusterTopology
     private var clients: [String: RedisClient] = [:]
+    /// SCAN skips the masters that own none of these slots (a `--shard`'s range); nil scans every master.
+    private var scanSlots: Range<Int>?
 
     public nonisolated var displayName: String { seed.description }
 
@@ -71,8 +73,19 @@ public actor RedisClusterClient: Backend {
     /// The slot map in use.
     public var currentTopology: ClusterTopology { topology }
 
+    /// Makes SCAN visit only the masters owning a slot in `slots` (nil: all): a shard of the keyspace
+    /// then does not even list the keys of masters it has no slot on.
+    public func restrictScan(to slots: Range<Int>?) {
+        scanSlots = slots
+    }
+
+    private var scanOrder: [Int] {
+        guard let scanSlots else { return [] }
+        return topology.shards.indices.filter { i in topology.shards[i].slots.contains { $0.overlaps(scanSlots) } }
+    }
+
     public func send(batch commands: [RESPCommand]) async throws -> [RESPValue] {
-        let plans = commands.map { ClusterPlan.make($0, table: table, shards: topology.shards.count) }
+        let plans = commands.map { ClusterPlan.make($0, table: table, shards: topology.shards.count, scanOrder: scanOrder) }
         var parts: [(command: RESPCommand, node: ClusterTopology.Node, replica: Bool)] = []
         var owners: [Int] = []  // parts[i] belongs to plans[owners[i]]; `.all` parts may be several
         for (p, plan) in plans.enumerated() {

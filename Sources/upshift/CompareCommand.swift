@@ -48,7 +48,7 @@ struct CompareCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let sourceURL = try source.url() else { return }
-        let sourceClient = try await source.backend(sourceURL, connections: 2)
+        let sourceClient = try await source.backend(sourceURL, connections: 2, shard: try sharding.parsed())
         let targetBackend = try target.backend(plan: .payAsYouGo)
         let options = CompareOptions(
             match: match.map { Array($0.utf8) }, shard: try sharding.parsed(), rounds: rounds, interval: intervalSeconds ?? 5,

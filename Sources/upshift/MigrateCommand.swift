@@ -80,7 +80,7 @@ struct MigrateCommand: AsyncParsableCommand {
             match: match.map { Array($0.utf8) }, type: type, keys: keys, shard: try sharding.parsed(), keyPrefix: Array(keyPrefix.utf8),
             conflict: MigrationOptions.Conflict(rawValue: onConflict)!, mode: MigrationOptions.Mode(rawValue: mode)!, batch: batch,
             concurrency: concurrency, dryRun: dryRun, plan: plan)
-        let sourceClient = try await source.backend(sourceURL, connections: 2)
+        let sourceClient = try await source.backend(sourceURL, connections: 2, shard: try sharding.parsed())
         let targetBackend = dryRun ? nil : try target.backend(plan: plan, maxCommandsPerSecond: maxCommandsPerSecond)
         let migrator = Migrator(
             source: sourceClient, target: targetBackend, targetName: targetBackend?.displayName ?? "(dry run)", options: options,

@@ -25,12 +25,14 @@ struct SourceOptions: ParsableArguments {
     var readFrom: String = "masters"
 
     /// A client for the source: for a Redis Cluster (found by `INFO cluster` on the seed) one that
-    /// reads every master (or replica), else a plain client.
-    func backend(_ url: RedisURL, connections: Int) async throws -> any Backend {
+    /// reads every master (or replica) — only those with slots of `shard` when given — else a plain client.
+    func backend(_ url: RedisURL, connections: Int, shard: Shard? = nil) async throws -> any Backend {
         guard let mode = ReadFrom(rawValue: readFrom) else { throw ValidationError("--read-from is masters or replicas") }
         do {
             if try await RedisClusterClient.isCluster(url) {
-                return try await RedisClusterClient.connect(seed: url, readFrom: mode, connections: connections)
+                let cluster = try await RedisClusterClient.connect(seed: url, readFrom: mode, connections: connections)
+                await cluster.restrictScan(to: shard?.slots)
+                return cluster
             }
         } catch let error as RedisClientError {
             throw CLIError(error.description)

@@ -39,6 +39,32 @@ struct ClusterClientTests {
         }
     }
 
+    @Test("a shard's SCAN visits only the masters owning its slots")
+    func restrictedScan() async throws {
+        try await withRedisCluster { cluster in
+            let client = try await RedisClusterClient.connect(seed: RedisURL(cluster.url))
+            _ = try await client.send(batch: (0..<900).map { RESPCommand("SET", "k:\($0)", "v") })
+            for node in cluster.nodes {
+                let c = try node.client()
+                _ = try await c.send(RESPCommand("CONFIG", "RESETSTAT"))
+                await c.close()
+            }
+            let first = Shard(index: 0, count: 3)!  // slots 0..<5461: exactly the first master's
+            await client.restrictScan(to: first.slots)
+            let keys = try await allKeys(client)
+            #expect(keys == Set((0..<900).map { Array("k:\($0)".utf8) }.filter(first.contains)))
+            var scanned: [Int] = []
+            for node in cluster.nodes {
+                let c = try node.client()
+                let stats = try await c.send(RESPCommand("INFO", "commandstats")).text ?? ""
+                await c.close()
+                if RedisInfo.field("cmdstat_scan", in: stats) != nil { scanned.append(node.port) }
+            }
+            #expect(scanned.count == 1)
+            await client.close()
+        }
+    }
+
     @Test("follows MOVED after a slot moves, and ASK while it is migrating")
     func redirects() async throws {
         try await withRedisCluster { cluster in
