@@ -17,7 +17,7 @@ text = re.sub(r"_Last `make bench`:.*?\n", "", text)
 text = text.replace("\n", "\n\n" + machine, 1) if text.startswith("# ") else machine + text
 open(path, "w").write(text)
 PY
-for script in gateway.sh shadow.sh migrate.sh; do
+for script in gateway.sh shadow.sh migrate.sh endpoints.sh; do
   if [ -x "Benchmarks/$script" ] || [ -f "Benchmarks/$script" ]; then
     echo "== $script"
     bash "Benchmarks/$script"

@@ -9,7 +9,13 @@ import sys
 import redis
 
 port, count = int(sys.argv[1]), int(sys.argv[2])
-r = redis.Redis(port=port)
+# a third argument "cluster" seeds a Redis Cluster through any of its nodes
+if len(sys.argv) > 3 and sys.argv[3] == "cluster":
+    from redis.cluster import RedisCluster
+
+    r = RedisCluster(host="127.0.0.1", port=port)
+else:
+    r = redis.Redis(port=port)
 rng = random.Random(42)
 p = r.pipeline(transaction=False)
 for i in range(count):
