@@ -13,15 +13,21 @@ public enum ReadFrom: String, Sendable, CaseIterable {
 public struct ClusterTopology: Sendable, Hashable {
     /// A node's address as `CLUSTER SLOTS` gives it.
     public struct Node: Sendable, Hashable, CustomStringConvertible {
+        /// As the cluster announces it (usually an IP address).
         public var host: String
+        /// The client port (the TLS port for a TLS client of a `tls-cluster` cluster).
         public var port: Int
+        /// `host:port`.
         public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
     }
 
     /// One master, its slot ranges and its replicas.
     public struct Shard: Sendable, Hashable {
+        /// The node that takes writes.
         public var master: Node
+        /// Its replicas that `CLUSTER SLOTS` lists (those that have replicated something).
         public var replicas: [Node]
+        /// The slot ranges it serves, in order.
         public var slots: [ClosedRange<Int>]
     }
 

@@ -37,6 +37,7 @@ public enum HashSlot {
 public struct Shard: Sendable, Hashable, CustomStringConvertible {
     /// 0-based, below `count`.
     public let index: Int
+    /// How many shards split the keyspace.
     public let count: Int
 
     /// Shard `index` of `count`; nil unless `0 <= index < count <= 16384`.

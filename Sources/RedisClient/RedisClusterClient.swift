@@ -7,7 +7,9 @@ import RESP
 /// span slots is split by node and put back in order, and SCAN walks every shard in turn behind
 /// one cursor (`shard:cursor`), so jobs written for one server read a whole cluster.
 public actor RedisClusterClient: Backend {
+    /// The node the topology was first read from; its login and TLS settings serve every node.
     public nonisolated let seed: RedisURL
+    /// Where reads go.
     public nonisolated let readFrom: ReadFrom
     private let options: RedisConnectionOptions
     private let connectionsPerNode: Int
@@ -18,6 +20,7 @@ public actor RedisClusterClient: Backend {
     /// SCAN skips the masters that own none of these slots (a `--shard`'s range); nil scans every master.
     private var scanSlots: Range<Int>?
 
+    /// The seed's URL, password removed.
     public nonisolated var displayName: String { seed.description }
 
     private init(
@@ -84,6 +87,7 @@ public actor RedisClusterClient: Backend {
         return topology.shards.indices.filter { i in topology.shards[i].slots.contains { $0.overlaps(scanSlots) } }
     }
 
+    /// Sends each command to its node (all nodes at once, one pipelined batch each); replies in order.
     public func send(batch commands: [RESPCommand]) async throws -> [RESPValue] {
         let plans = commands.map { ClusterPlan.make($0, table: table, shards: topology.shards.count, scanOrder: scanOrder) }
         var parts: [(command: RESPCommand, node: ClusterTopology.Node, replica: Bool)] = []
@@ -107,6 +111,7 @@ public actor RedisClusterClient: Backend {
         return zip(plans, byPlan).map { $0.combine($1) }
     }
 
+    /// Sends one command to its node.
     public func send(_ command: RESPCommand) async throws -> RESPValue {
         try await send(batch: [command])[0]
     }
@@ -118,6 +123,7 @@ public actor RedisClusterClient: Backend {
         return try await client(for: master, replica: false).transaction(commands)
     }
 
+    /// Closes every node's connections.
     public func close() async {
         for c in clients.values { await c.close() }
         clients = [:]

@@ -37,6 +37,11 @@ public struct MigrationEstimate: Codable, Sendable, Hashable {
     /// At the plan's commands/s cap.
     public var seconds: Double
     public var commandsPerSecond: Int
+
+    /// Which target path to use for the bulk copy, and why.
+    public static let pathAdvice =
+        "REST or RESP: the same commands and price (Upstash bills per command); RESP over TLS "
+        + "(--target rediss://default:TOKEN@HOST:6379) skips HTTP and JSON per request, so it is the faster path for the bulk copy"
 }
 
 /// The source's load priced on each plan, and the copy's size and duration.

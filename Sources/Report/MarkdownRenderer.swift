@@ -116,6 +116,8 @@ enum MarkdownRenderer {
             "| \(ByteText.count(m.commands)) | \(ByteText.count(m.requests)) | \(ByteText.size(m.bytes)) | \(ByteText.duration(seconds: m.seconds)) at \(ByteText.count(m.commandsPerSecond)) commands/s |"
         )
         out.append("")
+        out.append(MigrationEstimate.pathAdvice + ".")
+        out.append("")
         return out
     }
 

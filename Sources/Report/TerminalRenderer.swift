@@ -45,6 +45,7 @@ enum TerminalRenderer {
             "Migration on \(m.plan): \(ByteText.count(m.commands)) commands in \(ByteText.count(m.requests)) request\(m.requests == 1 ? "" : "s"), "
                 + "\(ByteText.size(m.bytes)), about \(ByteText.duration(seconds: m.seconds)) at \(ByteText.count(m.commandsPerSecond)) commands/s"
         )
+        out.append("  " + MigrationEstimate.pathAdvice)
         return out.joined(separator: "\n") + "\n"
     }
 

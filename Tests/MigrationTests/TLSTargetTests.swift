@@ -33,6 +33,21 @@ struct TLSTargetTests {
         }
     }
 
+    @Test("report says which target path is faster for the bulk copy, and that both cost the same")
+    func reportAdvice() async throws {
+        try await withRedisServer { source in
+            let s = try source.client()
+            _ = try await s.send(RESPCommand("SET", "a", "1"))
+            await s.close()
+            for format in ["terminal", "md"] {
+                let r = try runUpshift(["report", "--source", source.url, "--format", format])
+                #expect(r.status == 0, "\(r.stderr)")
+                #expect(r.stdout.contains("the same commands and price"))
+                #expect(r.stdout.contains("rediss://default:TOKEN@HOST:6379"))
+            }
+        }
+    }
+
     @Test("a wrong token on a rediss:// target fails in one line without the token")
     func wrongToken() async throws {
         let certs = try TLSCertificates()
