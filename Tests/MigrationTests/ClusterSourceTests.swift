@@ -48,6 +48,28 @@ struct ClusterSourceTests {
         }
     }
 
+    @Test("a TLS-only cluster (tls-cluster yes): every node is reached over TLS, its certificate checked against the seed's name")
+    func tlsCluster() async throws {
+        let certs = try TLSCertificates()
+        try await withRedisCluster(tls: certs) { cluster in
+            try await withRedisServer { target in
+                let seed = "rediss://localhost:\(cluster.nodes[0].port)"
+                let source = try await RedisClusterClient.connect(seed: RedisURL(seed + "?tls-ca=\(certs.caFile)"))
+                try await Self.seed(source)
+                let args = ["--source", seed, "--tls-ca", certs.caFile, "--target", target.url]
+                let migrated = try runUpshift(["migrate"] + args)
+                #expect(migrated.status == 0, "\(migrated.stderr)")
+                #expect(migrated.stdout.contains("copied 2352"), "\(migrated.stdout)")
+                let compared = try runUpshift(["compare", "--rounds", "1"] + args)
+                #expect(compared.status == 0, "\(compared.stdout)\(compared.stderr)")
+                let t = try target.client()
+                #expect(try await keyspaceDifferences(source, t, ttlToleranceMs: 0).isEmpty)
+                await t.close()
+                await source.close()
+            }
+        }
+    }
+
     @Test("report on a cluster counts and scans the keys of every master, not just the seed's")
     func report() async throws {
         try await withRedisCluster { cluster in

@@ -3,21 +3,23 @@ import RESP
 import RedisClient
 
 /// A throwaway Redis Cluster: `masters` masters with `replicasPerMaster` replicas each, real
-/// `redis-server --cluster-enabled yes` processes joined by `redis-cli --cluster create`.
+/// `redis-server --cluster-enabled yes` processes joined by `redis-cli --cluster create`; with
+/// `tls`, every node (and the cluster bus) speaks TLS only.
 public final class RedisCluster: Sendable {
     public let nodes: [RedisServer]
 
     /// Starts the nodes, creates the cluster and waits until every node says it is ok and every replica is in sync.
-    public init(masters: Int = 3, replicasPerMaster: Int = 0) async throws {
+    public init(masters: Int = 3, replicasPerMaster: Int = 0, tls: TLSCertificates? = nil) async throws {
         var started: [RedisServer] = []
         do {
             for _ in 0..<(masters * (1 + replicasPerMaster)) {
                 let bus = try freePort()
                 started.append(
-                    try await RedisServer(arguments: [
-                        "--cluster-enabled", "yes", "--cluster-port", "\(bus)", "--cluster-node-timeout", "5000",
-                        "--cluster-require-full-coverage", "yes",
-                    ]))
+                    try await RedisServer(
+                        arguments: [
+                            "--cluster-enabled", "yes", "--cluster-port", "\(bus)", "--cluster-node-timeout", "5000",
+                            "--cluster-require-full-coverage", "yes",
+                        ] + (tls == nil ? [] : ["--tls-cluster", "yes", "--tls-replication", "yes"]), tls: tls))
             }
             nodes = started
             let create = Process()
@@ -25,7 +27,7 @@ public final class RedisCluster: Sendable {
             create.arguments =
                 ["--cluster", "create"] + started.map { "127.0.0.1:\($0.port)" } + [
                     "--cluster-replicas", "\(replicasPerMaster)", "--cluster-yes",
-                ]
+                ] + (tls.map { ["--tls", "--cacert", $0.caFile] } ?? [])
             create.standardOutput = FileHandle.nullDevice
             create.standardError = FileHandle.nullDevice
             try create.run()
@@ -91,9 +93,9 @@ public final class RedisCluster: Sendable {
 
 /// Runs `body` with a fresh cluster and stops it afterwards, also when `body` throws.
 public func withRedisCluster<T>(
-    masters: Int = 3, replicasPerMaster: Int = 0, _ body: (RedisCluster) async throws -> T
+    masters: Int = 3, replicasPerMaster: Int = 0, tls: TLSCertificates? = nil, _ body: (RedisCluster) async throws -> T
 ) async throws -> T {
-    let cluster = try await RedisCluster(masters: masters, replicasPerMaster: replicasPerMaster)
+    let cluster = try await RedisCluster(masters: masters, replicasPerMaster: replicasPerMaster, tls: tls)
     defer { cluster.stop() }
     return try await body(cluster)
 }
