@@ -145,9 +145,11 @@ public struct RedisTLS: Sendable, Hashable {
             return
                 "TLS handshake failed: the server's certificate is not signed by a trusted CA (give --tls-ca FILE with the CA that signed it)"
         }
-        if text.contains("CERTIFICATE_REQUIRED") || text.contains("HANDSHAKE_FAILURE") || text.contains("UNKNOWN_CA")
-            || text.contains("BAD_CERTIFICATE")
-        {
+        if text.contains("HANDSHAKE_FAILURE") {
+            return
+                "TLS handshake failed: the server refused the handshake (no TLS version or cipher in common, or it wants a client certificate: --tls-cert FILE --tls-key FILE)"
+        }
+        if text.contains("CERTIFICATE_REQUIRED") || text.contains("UNKNOWN_CA") || text.contains("BAD_CERTIFICATE") {
             return
                 "TLS handshake failed: the server refused this client (it wants a client certificate its CA signed: --tls-cert FILE --tls-key FILE)"
         }
