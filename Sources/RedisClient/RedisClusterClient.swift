@@ -89,6 +89,11 @@ public actor RedisClusterClient: Backend {
 
     /// Sends each command to its node (all nodes at once, one pipelined batch each); replies in order.
     public func send(batch commands: [RESPCommand]) async throws -> [RESPValue] {
+        // A MULTI … EXEC (or WATCH) batch must stay on one connection: all of it goes to the master
+        // of its first key's slot, unsplit, and keys of other slots get the server's CROSSSLOT.
+        if commands.contains(where: { ["MULTI", "EXEC", "WATCH"].contains($0.name.uppercased()) }) {
+            return try await client(for: master(of: commands), replica: false).send(batch: commands)
+        }
         let plans = commands.map { ClusterPlan.make($0, table: table, shards: topology.shards.count, scanOrder: scanOrder) }
         var parts: [(command: RESPCommand, node: ClusterTopology.Node, replica: Bool)] = []
         var owners: [Int] = []  // parts[i] belongs to plans[owners[i]]; `.all` parts may be several
@@ -118,9 +123,13 @@ public actor RedisClusterClient: Backend {
 
     /// MULTI/EXEC on the master of the first key's slot: a transaction's keys must share a slot.
     public func transaction(_ commands: [RESPCommand]) async throws -> RESPValue {
+        try await client(for: master(of: commands), replica: false).transaction(commands)
+    }
+
+    /// The master of the first key's slot among `commands` (the first master when none has a key).
+    private func master(of commands: [RESPCommand]) -> ClusterTopology.Node {
         let slot = commands.lazy.compactMap { self.table.keys(in: $0.arguments).first }.first.map(HashSlot.of) ?? 0
-        let master = topology.shard(forSlot: slot).map { topology.shards[$0].master } ?? topology.shards[0].master
-        return try await client(for: master, replica: false).transaction(commands)
+        return topology.shard(forSlot: slot).map { topology.shards[$0].master } ?? topology.shards[0].master
     }
 
     /// Closes every node's connections.

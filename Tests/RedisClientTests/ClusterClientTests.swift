@@ -39,6 +39,22 @@ struct ClusterClientTests {
         }
     }
 
+    @Test("MULTI … EXEC stays on one node: atomic within a slot, CROSSSLOT across slots")
+    func transactions() async throws {
+        try await withRedisCluster { cluster in
+            let client = try await RedisClusterClient.connect(seed: RedisURL(cluster.url))
+            let batch = try await client.send(batch: [
+                RESPCommand("MULTI"), RESPCommand("SET", "{acct}:a", "1"), RESPCommand("INCR", "{acct}:a"), RESPCommand("EXEC"),
+            ])
+            #expect(batch.last == .array([.ok, .integer(2)]))
+            let viaAPI = try await client.transaction([RESPCommand("INCR", "{acct}:a"), RESPCommand("GET", "{acct}:a")])
+            #expect(viaAPI == .array([.integer(3), .bulk("3")]))
+            let spread = try await client.transaction([RESPCommand("SET", "{x}:1", "a"), RESPCommand("SET", "{y}:1", "b")])
+            #expect(spread.isError)
+            await client.close()
+        }
+    }
+
     @Test("a shard's SCAN visits only the masters owning its slots")
     func restrictedScan() async throws {
         try await withRedisCluster { cluster in
