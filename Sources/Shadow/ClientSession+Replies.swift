@@ -36,7 +36,12 @@ extension ClientSession {
             if reply.array != nil { engine.divergent.insert(lostKeys) }
             return nil
         case .passthrough:
-            primaryPassthrough = true
+            // A refused SUBSCRIBE (bad arity, or Upstash after the flip) leaves the connection as it was.
+            if reply.isError {
+                subscribed = false
+            } else {
+                primaryPassthrough = true
+            }
             return nil
         }
     }

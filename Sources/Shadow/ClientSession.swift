@@ -36,13 +36,13 @@ final class ClientSession: ChannelInboundHandler {
     /// The client asked for RESP3 (HELLO 3).
     var resp3 = false
     var context: ChannelHandlerContext?
-    var primary: (any Channel)?
+    var primary: (any PrimaryLink)?
     private var handshakeRemaining = 0
     private var ready = false
     var awaiting = CircularBuffer<Action>()
     var held = CircularBuffer<HeldReply>()
     var nextToken: UInt64 = 0
-    private var subscribed = false
+    var subscribed = false
     var primaryPassthrough = false
     private var transaction: [(RESPCommand, CommandTraits)]?
     private var transactionMirrorable = true
@@ -86,7 +86,7 @@ final class ClientSession: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         if !closed {
             closed = true
-            primary?.close(promise: nil)
+            primary?.close()
         }
         primary = nil
         engine.metrics.connectionClosed()
@@ -98,7 +98,8 @@ final class ClientSession: ChannelInboundHandler {
         guard !closed, pendingError == nil, let primary else { return }
         let buffer = unwrapInboundIn(data)
         commands.feed(buffer)
-        var out = primary.allocator.buffer(capacity: buffer.readableBytes + 16)
+        var out = context.channel.allocator.buffer(capacity: buffer.readableBytes + 16)
+        var argvs: [[[UInt8]]] = []
         var count = 0
         while true {
             let argv: [[UInt8]]?
@@ -111,14 +112,17 @@ final class ClientSession: ChannelInboundHandler {
             guard let argv else { break }
             count += 1
             handle(argv, into: &out)
+            argvs.append(argv)
         }
-        if count > 0 { engine.metrics.proxied(count) }
-        if out.readableBytes > 0 { primary.writeAndFlush(out, promise: nil) }
+        if count > 0 {
+            engine.metrics.proxied(count)
+            primary.send(argvs, encoded: out)
+        }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         // A client that does not read its replies stops us reading the primary, not the other way round.
-        try? primary?.syncOptions?.setOption(.autoRead, value: context.channel.isWritable)
+        primary?.setReading(context.channel.isWritable)
         context.fireChannelWritabilityChanged()
     }
 
@@ -242,13 +246,19 @@ final class ClientSession: ChannelInboundHandler {
         guard !closed else { return }
         closed = true
         context?.close(promise: nil)
-        primary?.close(promise: nil)
+        primary?.close()
     }
 
     // MARK: primary side
 
     private func connectPrimary(context: ChannelHandlerContext) {
         let url = engine.configuration.primary
+        if let upstash = engine.answeringUpstash {
+            // The flip: Upstash answers; the app logs in with the old primary's password as before.
+            primary = RESTLink(client: upstash, loop: context.eventLoop, session: self, password: url.password.map { Array($0.utf8) })
+            startReading()
+            return
+        }
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let bootstrap = ClientBootstrap(group: context.eventLoop)
             .connectTimeout(.seconds(5))
@@ -272,7 +282,7 @@ final class ClientSession: ChannelInboundHandler {
                     channel.close(promise: nil)
                     return
                 }
-                session.primary = channel
+                session.primary = ChannelLink(channel)
                 session.startHandshake(channel)
             case .failure:
                 session.failAndClose("ERR upshift: cannot reach the primary at \(url.endpoint)")

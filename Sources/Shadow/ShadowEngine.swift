@@ -4,12 +4,15 @@ import NIOConcurrencyHelpers
 import NIOCore
 import RESP
 import RedisClient
+import UpstashClient
 
 /// What every client session shares: the mirror side, the comparer, the records and the counters.
 final class ShadowEngine: Sendable {
     let configuration: ShadowConfiguration
     let table: CommandTable
     let mirror: any Backend
+    /// After the flip, Upstash answers clients (over REST) and `mirror` is the old Redis; nil before.
+    let answeringUpstash: UpstashClient?
     let metrics: ShadowMetrics
     let divergent: DivergentKeys
     let scripts = ScriptRegistry()
@@ -24,9 +27,10 @@ final class ShadowEngine: Sendable {
     private let nextConnection = NIOLockedValueBox<UInt64>(0)
 
     init(
-        configuration: ShadowConfiguration, table: CommandTable, mirror: any Backend, metrics: ShadowMetrics,
-        divergent: DivergentKeys, logger: Logger
+        configuration: ShadowConfiguration, table: CommandTable, mirror: any Backend, answeringUpstash: UpstashClient?,
+        metrics: ShadowMetrics, divergent: DivergentKeys, logger: Logger
     ) throws {
+        self.answeringUpstash = answeringUpstash
         self.configuration = configuration
         self.table = table
         self.mirror = mirror
