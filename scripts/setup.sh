@@ -16,6 +16,7 @@ command -v curl >/dev/null 2>&1 || apt_missing+=(curl)
 command -v chromium >/dev/null 2>&1 || apt_missing+=(chromium) # renders the HTML report in its screenshot test
 if [ "${UPSHIFT_SETUP_BENCH:-0}" = "1" ]; then
   command -v wrk >/dev/null 2>&1 || apt_missing+=(wrk)
+  command -v haproxy >/dev/null 2>&1 || apt_missing+=(haproxy) # the shadow benchmark's proxy-hop baseline
 fi
 if [ ${#apt_missing[@]} -gt 0 ]; then
   echo "setup: installing ${apt_missing[*]} (apt-get)"

@@ -90,7 +90,6 @@ final class ClientSession: ChannelInboundHandler {
         }
         primary = nil
         engine.metrics.connectionClosed()
-        engine.closeConnection(id)
         context.fireChannelInactive()
     }
 

@@ -23,7 +23,10 @@ final class ShadowEngine: Sendable {
     private let rendering: ReplyRendering
     private let queued = NIOLockedValueBox(0)
     private let downUntil = NIOLockedValueBox<NIODeadline?>(nil)
-    private let queues = NIOLockedValueBox<[UInt64: MirrorQueue]>([:])
+    /// A connection's mirrored items all go to one lane, so they reach the other side in order; a lane
+    /// sends whatever is waiting as one batch, one batch at a time, so connections share round trips.
+    private let lanes = NIOLockedValueBox<[MirrorQueue]>([])
+    static let laneCount = 4
     private let nextConnection = NIOLockedValueBox<UInt64>(0)
 
     init(
@@ -40,24 +43,19 @@ final class ShadowEngine: Sendable {
         self.log = try configuration.mismatchLogPath.map { try MismatchLog(path: $0) }
         self.comparer = ReplyComparer(ttlToleranceMs: configuration.ttlToleranceMs)
         self.rendering = ReplyRendering(showValues: configuration.showValues)
+        let lanes = (0..<Self.laneCount).map { _ in MirrorQueue(engine: self) }
+        self.lanes.withLockedValue { $0 = lanes }
     }
 
     // MARK: connections
 
-    /// A new connection id and its mirror queue.
+    /// A new connection id and the mirror lane its items go through.
     func openConnection() -> (UInt64, MirrorQueue) {
         let id = nextConnection.withLockedValue { n -> UInt64 in
             n += 1
             return n
         }
-        let queue = MirrorQueue(engine: self)
-        queues.withLockedValue { $0[id] = queue }
-        return (id, queue)
-    }
-
-    /// The connection ended; its queue keeps draining on its own.
-    func closeConnection(_ id: UInt64) {
-        queues.withLockedValue { _ = $0.removeValue(forKey: id) }
+        return (id, lanes.withLockedValue { $0[Int(id % UInt64($0.count))] })
     }
 
     // MARK: the bound
@@ -82,13 +80,12 @@ final class ShadowEngine: Sendable {
     var queueDepth: Int { queued.withLockedValue { $0 } }
 
     /// Waits until the mirror queues are empty or `deadline` passes; then records what is left as dropped.
-    func drain(until deadline: NIODeadline, extraQueues: [MirrorQueue] = []) async {
+    func drain(until deadline: NIODeadline) async {
         while queueDepth > 0 && NIODeadline.now() < deadline {
             try? await Task.sleep(nanoseconds: 5_000_000)
         }
         guard queueDepth > 0 else { return }
-        let all = queues.withLockedValue { Array($0.values) } + extraQueues
-        for q in all { q.abandon() }
+        for lane in lanes.withLockedValue({ $0 }) { lane.abandon() }
     }
 
     // MARK: running items on the mirror side
