@@ -40,6 +40,8 @@ final class ClientSession: ChannelInboundHandler {
     private var handshakeRemaining = 0
     private var ready = false
     var awaiting = CircularBuffer<Action>()
+    /// Commands forwarded in one write and not yet all answered, with when they were written.
+    private var sentBatches = CircularBuffer<(remaining: Int, at: NIODeadline)>()
     var held = CircularBuffer<HeldReply>()
     var nextToken: UInt64 = 0
     var subscribed = false
@@ -115,6 +117,7 @@ final class ClientSession: ChannelInboundHandler {
         }
         if count > 0 {
             engine.metrics.proxied(count)
+            if !subscribed { sentBatches.append((count, .now())) }
             primary.send(argvs, encoded: out)
         }
     }
@@ -342,6 +345,7 @@ final class ClientSession: ChannelInboundHandler {
                     if case .passthrough = awaiting.first { action = awaiting.popFirst() }
                 } else {
                     action = awaiting.popFirst()
+                    answered()
                 }
                 let token = action.flatMap { handleReply(reply.value, $0, dualWrite: dualWrite) }
                 if dualWrite { emit(reply.raw, waitingFor: token) }
@@ -352,6 +356,15 @@ final class ClientSession: ChannelInboundHandler {
             return
         }
         finishIfErrored()
+    }
+
+    /// One forwarded command was answered: a batch whose last reply this is gives the primary's round trip.
+    private func answered() {
+        guard !sentBatches.isEmpty else { return }
+        sentBatches[sentBatches.startIndex].remaining -= 1
+        if sentBatches[sentBatches.startIndex].remaining <= 0, let batch = sentBatches.popFirst() {
+            engine.metrics.primaryAnswered(latency: Double((NIODeadline.now() - batch.at).nanoseconds) / 1e9)
+        }
     }
 
     func primaryReadComplete() {

@@ -183,6 +183,7 @@ struct FlipTests {
         #expect(piped.stdout.contains("errors: 0, replies: 500"), "\(piped.stdout) \(piped.stderr)")
         let summary = await rig.shutdown()
         #expect(summary.metrics.incompatible["BLPOP"] == 1)
+        #expect(summary.metrics.primaryLatency.count > 0, "Upstash's round trips are timed as the primary's")
         let upstashSide = try rig.upstashRedis.client()
         let oldSide = try rig.redis.client()
         let oldQueue = try await oldSide.send(RESPCommand("LRANGE", "queue", "0", "-1"))
