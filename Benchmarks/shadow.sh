@@ -81,6 +81,16 @@ for pipe in ("1", "16"):
         if t not in p or t not in h: continue
         (dr, d50, d99), (hr, _, _), (pr, p50, p99) = d[t], h[t], p[t]
         print(f"| {t} | {pipe} | {dr:,.0f} | {hr:,.0f} ({hr/dr:.0%}) | {pr:,.0f} | {pr/dr:.0%} | {pr/hr:.0%} | {d50:.3f} / {p50-d50:+.3f} | {d99:.3f} / {p99-d99:+.3f} |")
+    shared = [t for t in d if t in p and t in h]
+    if shared:
+        sys.path.insert(0, "Benchmarks")
+        from summary import add
+        ratios = [p[t][0] / d[t][0] for t in shared]
+        hops = [h[t][0] / d[t][0] for t in shared]
+        added = [p[t][2] - d[t][2] for t in shared]
+        add(f"shadow proxy, mirroring on, pipeline {pipe} ({len(shared)} commands)", f"{min(ratios):.0%}–{max(ratios):.0%} of direct rps, "
+            f"p99 +{min(added):.1f}–{max(added):.1f} ms", f"haproxy hop (no work): {min(hops):.0%}–{max(hops):.0%} of direct",
+            f"{min(r / x for r, x in zip(ratios, hops)):.0%}–{max(r / x for r, x in zip(ratios, hops)):.0%} of haproxy")
 PY
 README=Benchmarks/README.md
 [ -f "$README" ] || printf '# Benchmarks\n\nReproducible measurements; each script writes its own section below.\n\n' >"$README"
