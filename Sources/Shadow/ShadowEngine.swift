@@ -192,7 +192,8 @@ final class ShadowEngine: Sendable {
     /// Compares (or fails) an item and records any mismatch; then releases a waiting dual-write reply.
     func settle(_ item: MirrorItem, outcome: MirrorOutcome) {
         var mismatch: MismatchClass?
-        var mirrorText: String
+        // rendered only for a record: most replies match
+        var mirrorText: () -> String
         switch outcome {
         case .reply(let reply):
             switch item.unit {
@@ -203,13 +204,13 @@ final class ShadowEngine: Sendable {
             if mismatch == .diff, tracker.raced(keys: item.keys, connection: item.connection, since: item.snapshot) {
                 mismatch = .race
             }
-            mirrorText = rendering.render(reply)
+            mirrorText = { self.rendering.render(reply) }
         case .unavailable(let why):
             mismatch = .shadowUnavailable
-            mirrorText = "(unavailable: \(why))"
+            mirrorText = { "(unavailable: \(why))" }
         case .dropped:
             mismatch = .dropped
-            mirrorText = "(not sent: mirror queue full or shutdown deadline passed)"
+            mirrorText = { "(not sent: mirror queue full or shutdown deadline passed)" }
         }
         if item.isWrite { tracker.settled(keys: item.keys) }
         if let mismatch {
@@ -224,17 +225,19 @@ final class ShadowEngine: Sendable {
             log?.append(
                 MismatchRecord(
                     time: Date(), connection: item.connection, command: item.commandName, keys: item.keys,
-                    primary: rendering.render(item.primary), mirror: mirrorText, mismatchClass: mismatch,
+                    primary: rendering.render(item.primary), mirror: mirrorText(), mismatchClass: mismatch,
                     lagMs: Int64((NIODeadline.now() - item.primaryAt).nanoseconds / 1_000_000)))
         }
         item.completion?()
     }
 
-    static func isName(_ bytes: [UInt8], _ name: String) -> Bool {
-        let n = Array(name.utf8)
-        guard bytes.count == n.count else { return false }
-        for (a, b) in zip(bytes, n) where (a >= 97 && a <= 122 ? a - 32 : a) != b { return false }
-        return true
+    /// `bytes` is the command name `name` (upper case ASCII), in any case; allocates nothing.
+    static func isName(_ bytes: [UInt8], _ name: StaticString) -> Bool {
+        guard bytes.count == name.utf8CodeUnitCount else { return false }
+        return name.withUTF8Buffer { n in
+            for (a, b) in zip(bytes, n) where (a >= 97 && a <= 122 ? a - 32 : a) != b { return false }
+            return true
+        }
     }
 
     static func describe(_ error: any Error) -> String {
