@@ -24,7 +24,7 @@ public struct ShadowSummary: Sendable {
             let top = m.incompatible.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }
             lines.append(
                 (flipped
-                    ? "commands Upstash does not serve over REST (answered with an error): "
+                    ? "commands Upstash does not serve over REST (the handshake answered by the proxy, the rest refused): "
                     : "commands Upstash will not serve over REST (sent to the primary only): ")
                     + top.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }

@@ -193,6 +193,21 @@ struct FlipTests {
         await oldSide.close()
     }
 
+    @Test("after the flip, with the old Redis down, Upstash still answers and the records say shadow-unavailable")
+    func flipRollbackSideDown() async throws {
+        let rig = try await RESTRig(flipped: true)
+        defer { rig.stop() }
+        rig.redis.stop()
+        let client = RedisClient(url: try RedisURL("redis://127.0.0.1:\(rig.port)"))
+        for i in 0..<20 { #expect(try await client.send(RESPCommand("SET", "k\(i)", "v")) == .ok) }
+        #expect(try await client.send(RESPCommand("GET", "k7")) == .bulk("v"))
+        await client.close()
+        let summary = await rig.shutdown()
+        #expect((summary.metrics.mismatches[.shadowUnavailable] ?? 0) > 0)
+        #expect(summary.metrics.mismatches[.diff] == nil)
+        #expect(summary.divergentKeys >= 20, "writes the rollback side missed are listed")
+    }
+
     @Test("after the flip, with Upstash down, clients get an error reply at once, not a hang")
     func flipUpstashDown() async throws {
         let rig = try await RESTRig(flipped: true)
