@@ -4,24 +4,8 @@
 #   - the MIGRATE reference: redis-server copying to redis-server (COPY REPLACE KEYS)
 # Prints a Markdown table section. Loopback only; every process it starts is stopped on exit.
 set -euo pipefail
-cd "$(dirname "$0")/.."
 KEYS_N="${KEYS_N:-100000}"
-BIN="${UPSHIFT_RELEASE_BIN:-$(swift build -c release --show-bin-path)/upshift}"
-WORK=$(mktemp -d /tmp/upshift-bench.XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
-trap cleanup EXIT
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-redis() { # port
-  redis-server --port "$1" --bind 127.0.0.1 --save "" --appendonly no --dir "$WORK" --loglevel warning --daemonize no >/dev/null 2>&1 &
-  PIDS+=($!)
-  for _ in $(seq 100); do redis-cli -p "$1" ping >/dev/null 2>&1 && return; sleep 0.05; done
-}
-gateway() { # gw-port redis-port
-  "$BIN" gateway --listen "127.0.0.1:$1" --redis "redis://127.0.0.1:$2" --token bench --log-level error >/dev/null 2>&1 &
-  PIDS+=($!)
-  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1/ping?_token=bench" && return; sleep 0.05; done
-}
+source "$(dirname "$0")/lib.sh"
 rss() { grep "Maximum resident" "$1" | awk '{print $6}'; }
 
 SRC=$(port); T1=$(port); T2=$(port); T3=$(port); G1=$(port); G2=$(port)

@@ -1,6 +1,10 @@
+import RedisClient
+
 /// What to compare and how patiently.
 public struct CompareOptions: Sendable {
     public var match: [UInt8]?
+    /// Only the keys of this shard (by hash slot), both directions.
+    public var shard: Shard?
     public var rounds: Int
     /// Seconds between rounds; later rounds re-check only the keys that differed.
     public var interval: Double
@@ -15,10 +19,12 @@ public struct CompareOptions: Sendable {
     public var listLimit: Int
 
     public init(
-        match: [UInt8]? = nil, rounds: Int = 3, interval: Double = 5, sample: Int? = nil, ttlToleranceMs: Int64 = 1, batch: Int = 200,
+        match: [UInt8]? = nil, shard: Shard? = nil, rounds: Int = 3, interval: Double = 5, sample: Int? = nil, ttlToleranceMs: Int64 = 1,
+        batch: Int = 200,
         chunkElements: Int = 5000, listLimit: Int = 1000
     ) {
         self.match = match
+        self.shard = shard
         self.rounds = max(1, rounds)
         self.interval = max(0, interval)
         self.sample = sample

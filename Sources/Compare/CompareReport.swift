@@ -4,6 +4,8 @@ import Foundation
 public struct CompareReport: Codable, Sendable {
     public var source = ""
     public var target = ""
+    /// `i/n` when only one shard of the keyspace was compared.
+    public var shard: String? = nil
     public var keysChecked = 0
     public var extraChecked = 0
     public var rounds = 0
@@ -23,7 +25,7 @@ public struct CompareReport: Codable, Sendable {
     public func render() -> String {
         var lines: [String] = []
         lines.append(
-            "compared \(keysChecked) source keys and \(extraChecked) target keys in \(rounds) round(s), \(String(format: "%.1f", seconds)) s"
+            "\(shard.map { "shard \($0): " } ?? "")compared \(keysChecked) source keys and \(extraChecked) target keys in \(rounds) round(s), \(String(format: "%.1f", seconds)) s"
         )
         if sampled, let confidence { lines.append("  sample: \(confidence)") }
         if isClean {

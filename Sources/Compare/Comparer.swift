@@ -28,6 +28,7 @@ public final class Comparer: Sendable {
         var report = CompareReport()
         report.source = source.displayName
         report.target = target.displayName
+        report.shard = options.shard?.description
         let shas = try await (load(on: source), load(on: target))
         var differing: [[UInt8]: Difference] = [:]
 
@@ -35,8 +36,9 @@ public final class Comparer: Sendable {
         if let n = options.sample {
             report.sampled = true
             var keys = Set<[UInt8]>()
-            for _ in 0..<n * 2 where keys.count < n {
-                if let k = try await source.send(RESPCommand("RANDOMKEY")).bytes { keys.insert(k) }
+            // a shard sees 1/count of the random keys: draw count times as often
+            for _ in 0..<n * 2 * (options.shard?.count ?? 1) where keys.count < n {
+                if let k = try await source.send(RESPCommand("RANDOMKEY")).bytes, options.shard?.contains(k) ?? true { keys.insert(k) }
             }
             for chunk in Array(keys).chunked(options.batch) {
                 report.keysChecked += chunk.count
@@ -101,7 +103,8 @@ public final class Comparer: Sendable {
                 throw CompareError("\(backend.displayName): unexpected SCAN reply \(reply)")
             }
             cursor = next
-            let page = keys.compactMap(\.bytes)
+            var page = keys.compactMap(\.bytes)
+            if let shard = options.shard { page = page.filter(shard.contains) }
             if !page.isEmpty { try await body(page) }
         } while cursor != Array("0".utf8)
     }

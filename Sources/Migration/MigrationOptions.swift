@@ -1,3 +1,4 @@
+import RedisClient
 import UpstashProfile
 
 /// How to copy: which keys, how fast, and what to do when the target already has a key.
@@ -21,6 +22,8 @@ public struct MigrationOptions: Sendable {
     public var type: String?
     /// Only these keys (from `--keys-from`), instead of a SCAN.
     public var keys: [[UInt8]]?
+    /// Only the keys of this shard (by hash slot), so n runs split the keyspace between them.
+    public var shard: Shard?
     /// Written before every key on the target (for `--db N`: Upstash has one database).
     public var keyPrefix: [UInt8]
     public var conflict: Conflict
@@ -37,13 +40,14 @@ public struct MigrationOptions: Sendable {
     public var chunkBytes: Int
 
     public init(
-        match: [UInt8]? = nil, type: String? = nil, keys: [[UInt8]]? = nil, keyPrefix: [UInt8] = [],
+        match: [UInt8]? = nil, type: String? = nil, keys: [[UInt8]]? = nil, shard: Shard? = nil, keyPrefix: [UInt8] = [],
         conflict: Conflict = .replace, mode: Mode = .struct, batch: Int = 200, concurrency: Int = 4, dryRun: Bool = false,
         plan: UpstashPlan = .payAsYouGo, chunkElements: Int = 5000, chunkBytes: Int? = nil
     ) {
         self.match = match
         self.type = type
         self.keys = keys
+        self.shard = shard
         self.keyPrefix = keyPrefix
         self.conflict = conflict
         self.mode = mode

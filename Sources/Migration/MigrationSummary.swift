@@ -17,6 +17,8 @@ public struct MigrationSummary: Codable, Sendable {
     }
 
     public var dryRun = false
+    /// `i/n` when this run copied one shard of the keyspace.
+    public var shard: String? = nil
     public var keysScanned = 0
     public var copied = 0
     /// Present on the target already, left alone (`--on-conflict skip`).
@@ -79,7 +81,7 @@ public struct MigrationSummary: Codable, Sendable {
         var lines: [String] = []
         let verb = dryRun ? "would copy" : "copied"
         lines.append(
-            "\(dryRun ? "dry run: " : "")\(keysScanned) keys scanned, \(verb) \(dryRun ? keysScanned - skippedCount - expiredDuringCopy : copied)"
+            "\(shard.map { "shard \($0): " } ?? "")\(dryRun ? "dry run: " : "")\(keysScanned) keys scanned, \(verb) \(dryRun ? keysScanned - skippedCount - expiredDuringCopy : copied)"
         )
         if existing > 0 { lines.append("  \(existing) already on the target, left alone (--on-conflict skip)") }
         if expiredDuringCopy > 0 {
@@ -109,6 +111,7 @@ public struct MigrationSummary: Codable, Sendable {
     public func markdown() -> String {
         var out = "# Migration \(dryRun ? "plan (dry run)" : "summary")\n\n"
         out += "| measure | value |\n|---|---|\n"
+        if let shard { out += "| shard | \(shard) |\n" }
         out += "| keys scanned | \(keysScanned) |\n| copied | \(copied) |\n| already on target | \(existing) |\n"
         out += "| expired during copy | \(expiredDuringCopy) |\n| failed | \(failed) |\n| cannot be copied | \(skippedCount) |\n"
         out += "| commands | \(commandsSent) |\n| requests | \(requests) |\n"

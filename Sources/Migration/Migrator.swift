@@ -35,6 +35,7 @@ public final class Migrator: Sendable {
         let started = ContinuousClock.now
         var summary = MigrationSummary()
         summary.dryRun = options.dryRun
+        summary.shard = options.shard?.description
         summary.plan = options.plan.id
         var cursor: [UInt8] = Array("0".utf8)
         var offset = 0
@@ -55,7 +56,7 @@ public final class Migrator: Sendable {
         let pageSize = options.batch * options.concurrency
 
         while true {
-            let keys: [[UInt8]]
+            var keys: [[UInt8]]
             var next: [UInt8] = Array("0".utf8)
             if let list = options.keys {
                 keys = Array(list[min(offset, list.count)..<min(offset + pageSize, list.count)])
@@ -71,6 +72,8 @@ public final class Migrator: Sendable {
                 keys = page.compactMap(\.bytes)
                 next = n
             }
+            offset += keys.count
+            if let shard = options.shard { keys = keys.filter(shard.contains) }
             let batches = stride(from: 0, to: keys.count, by: options.batch).map { Array(keys[$0..<min($0 + options.batch, keys.count)]) }
             let results = try await withThrowingTaskGroup(of: MigrationSummary.self) { group in
                 for b in batches { group.addTask { try await self.copy(b, context) } }
@@ -80,7 +83,6 @@ public final class Migrator: Sendable {
             }
             summary.add(results)
             summary.seconds = (ContinuousClock.now - started).seconds
-            offset += keys.count
             let finished = options.keys.map { offset >= $0.count } ?? (next == Array("0".utf8))
             cursor = next
             if options.conflict == .fail && summary.existing > 0 {
@@ -101,7 +103,9 @@ public final class Migrator: Sendable {
     }
 
     var selection: String {
-        "match=\(options.match.map { displayKey($0) } ?? "*") type=\(options.type ?? "any") keys-from=\(options.keys?.count ?? 0) prefix=\(displayKey(options.keyPrefix))"
+        let shard = options.shard.map { " shard=\($0)" } ?? ""
+        return
+            "match=\(options.match.map { displayKey($0) } ?? "*") type=\(options.type ?? "any") keys-from=\(options.keys?.count ?? 0) prefix=\(displayKey(options.keyPrefix))\(shard)"
     }
 
     private func saveCheckpoint(cursor: [UInt8], offset: Int, done: Bool, summary: MigrationSummary) throws {

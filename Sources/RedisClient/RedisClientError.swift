@@ -14,6 +14,7 @@ public struct RedisClientError: Error, Sendable, CustomStringConvertible {
         public static let protocolError = Kind(name: "protocol error")
         public static let connectionClosed = Kind(name: "connection closed")
         public static let unsupported = Kind(name: "unsupported")
+        public static let tlsFailed = Kind(name: "TLS failed")
     }
 
     public let kind: Kind

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import RESP
 
@@ -28,11 +29,16 @@ final class RedisClientHandler: ChannelDuplexHandler {
     private let readTimeout: TimeAmount?
     private var timeoutTask: Scheduled<Void>?
     private var failure: RedisClientError?
+    private let sharedFailure: NIOLockedValueBox<RedisClientError?>?
 
-    init(endpoint: String, readTimeout: TimeAmount?, limits: RESPParser.Limits = .server) {
+    init(
+        endpoint: String, readTimeout: TimeAmount?, limits: RESPParser.Limits = .server,
+        failure: NIOLockedValueBox<RedisClientError?>? = nil
+    ) {
         self.endpoint = endpoint
         self.readTimeout = readTimeout
         self.parser = RESPParser(limits: limits)
+        self.sharedFailure = failure
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -93,7 +99,11 @@ final class RedisClientHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        failAll(context: context, RedisClientError(.connectionClosed, endpoint: endpoint, detail: "\(error)"))
+        if let tls = RedisTLS.describe(error) {
+            failAll(context: context, RedisClientError(.tlsFailed, endpoint: endpoint, detail: tls))
+        } else {
+            failAll(context: context, RedisClientError(.connectionClosed, endpoint: endpoint, detail: "\(error)"))
+        }
     }
 
     private func armTimeout(context: ChannelHandlerContext) {
@@ -112,7 +122,10 @@ final class RedisClientHandler: ChannelDuplexHandler {
     private func failAll(context: ChannelHandlerContext, _ error: RedisClientError) {
         timeoutTask?.cancel()
         timeoutTask = nil
-        if failure == nil { failure = error }
+        if failure == nil {
+            failure = error
+            sharedFailure?.withLockedValue { $0 = error }
+        }
         headReplies = []
         while let p = pending.popFirst() { p.promise.fail(error) }
         context.close(promise: nil)

@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import RESP
@@ -28,10 +29,13 @@ public struct RedisConnectionOptions: Sendable {
 public final class RedisConnection: Sendable {
     public let url: RedisURL
     let channel: any Channel
+    /// Why the connection failed, kept beside the pipeline, which forgets its handlers when it closes.
+    private let failure: NIOLockedValueBox<RedisClientError?>
 
-    private init(url: RedisURL, channel: any Channel) {
+    private init(url: RedisURL, channel: any Channel, failure: NIOLockedValueBox<RedisClientError?>) {
         self.url = url
         self.channel = channel
+        self.failure = failure
     }
 
     /// Connects, authenticates and selects the URL's database.
@@ -41,10 +45,12 @@ public final class RedisConnection: Sendable {
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "upshift.redis")
     ) async throws(RedisClientError) -> RedisConnection {
-        if url.tls {
-            throw RedisClientError(.unsupported, endpoint: url.endpoint, detail: "TLS (rediss://) is not supported yet")
-        }
         let endpoint = url.endpoint
+        // Loaded here, off the channel initializer, so a bad CA file fails before any connect.
+        if let tls = url.tls { _ = try tls.context(endpoint: endpoint) }
+        // Each attempted channel's handshake, kept here because a failed handshake tears the pipeline down.
+        let handshakes = NIOLockedValueBox<[ObjectIdentifier: EventLoopFuture<Void>]>([:])
+        let failure = NIOLockedValueBox<RedisClientError?>(nil)
         let bootstrap = ClientBootstrap(group: group)
             .connectTimeout(options.connectTimeout)
             .channelOption(.socketOption(.so_keepalive), value: 1)
@@ -53,8 +59,14 @@ public final class RedisConnection: Sendable {
                     if case .tcp = url.address {
                         try channel.syncOptions?.setOption(.socketOption(.tcp_nodelay), value: 1)
                     }
+                    if url.tls != nil {
+                        try RedisTLS.addHandler(to: channel, for: url)
+                        let waiter = TLSHandshakeWaiter(timeout: options.connectTimeout)
+                        try channel.pipeline.syncOperations.addHandler(waiter)
+                        if let future = waiter.future { handshakes.withLockedValue { $0[ObjectIdentifier(channel)] = future } }
+                    }
                     try channel.pipeline.syncOperations.addHandler(
-                        RedisClientHandler(endpoint: endpoint, readTimeout: options.readTimeout, limits: options.limits)
+                        RedisClientHandler(endpoint: endpoint, readTimeout: options.readTimeout, limits: options.limits, failure: failure)
                     )
                 }
             }
@@ -64,6 +76,8 @@ public final class RedisConnection: Sendable {
             case .tcp(let host, let port): channel = try await bootstrap.connect(host: host, port: port).get()
             case .unix(let path): channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
             }
+        } catch let error as RedisClientError {
+            throw error
         } catch let error as ChannelError {
             if case .connectTimeout = error {
                 throw RedisClientError(
@@ -76,8 +90,11 @@ public final class RedisConnection: Sendable {
             }
             throw RedisClientError(.connectFailed, endpoint: endpoint, detail: Self.describe(error))
         }
-        let connection = RedisConnection(url: url, channel: channel)
+        let connection = RedisConnection(url: url, channel: channel, failure: failure)
         do {
+            if let handshake = handshakes.withLockedValue({ $0[ObjectIdentifier(channel)] }) {
+                try await connection.waitForTLS(handshake)
+            }
             try await connection.handshake()
         } catch {
             await connection.close()
@@ -85,6 +102,21 @@ public final class RedisConnection: Sendable {
         }
         logger.debug("connected", metadata: ["redis": "\(url)"])
         return connection
+    }
+
+    private func waitForTLS(_ handshake: EventLoopFuture<Void>) async throws(RedisClientError) {
+        do {
+            try await handshake.get()
+        } catch let timeout as TLSHandshakeWaiter.Timeout {
+            throw RedisClientError(
+                .timeout, endpoint: url.endpoint,
+                detail: "no TLS handshake within \(timeout.after.nanoseconds / 1_000_000) ms (is this its TLS port?)")
+        } catch ChannelError.eof {
+            throw RedisClientError(
+                .tlsFailed, endpoint: url.endpoint, detail: "the server hung up during the TLS handshake (is this its TLS port?)")
+        } catch {
+            throw RedisClientError(.tlsFailed, endpoint: url.endpoint, detail: RedisTLS.describe(error) ?? Self.describe(error))
+        }
     }
 
     private func handshake() async throws(RedisClientError) {
@@ -100,6 +132,11 @@ public final class RedisConnection: Sendable {
             if case .error(let text) = reply {
                 throw RedisClientError(.selectFailed, endpoint: url.endpoint, detail: String(decoding: text, as: UTF8.self))
             }
+        }
+        if url.tls != nil && url.password == nil && url.database == 0 {
+            // Under TLS 1.3 a server refuses a client certificate only after the handshake: one round
+            // trip here makes that refusal a connect error, not the first command's.
+            _ = try await send(RESPCommand("PING"))
         }
     }
 
@@ -119,7 +156,15 @@ public final class RedisConnection: Sendable {
     /// Sends bytes already in RESP form that produce `replyCount` replies (a proxy forwarding a client's pipeline).
     public func sendEncoded(_ bytes: [UInt8], replyCount: Int) async throws(RedisClientError) -> [RESPValue] {
         let promise = channel.eventLoop.makePromise(of: [RESPValue].self)
-        channel.writeAndFlush(RedisRequest(bytes: bytes, replyCount: replyCount, promise: promise), promise: nil)
+        // A closed channel's pipeline no longer reaches our handler: the failed write must fail the request.
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        let endpoint = url.endpoint
+        let failure = self.failure
+        written.futureResult.whenFailure { error in
+            promise.fail(
+                failure.withLockedValue { $0 } ?? RedisClientError(.connectionClosed, endpoint: endpoint, detail: Self.describe(error)))
+        }
+        channel.writeAndFlush(RedisRequest(bytes: bytes, replyCount: replyCount, promise: promise), promise: written)
         do {
             return try await promise.futureResult.get()
         } catch let error as RedisClientError {

@@ -1,5 +1,5 @@
 /// Where a Redis server is and how to log in: parsed from `redis://[user:pass@]host:port[/db]`,
-/// `rediss://…` (TLS) or `unix://[user:pass@]/path/to.sock[?db=N]`.
+/// `rediss://…` (TLS, settings as query parameters, see `RedisTLS`) or `unix://[user:pass@]/path/to.sock[?db=N]`.
 public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
     /// How to reach the server.
     public enum Address: Sendable, Hashable {
@@ -11,9 +11,11 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
     public var username: String?
     public var password: String?
     public var database: Int
-    public var tls: Bool
+    /// How to speak TLS to the server; nil for plaintext (`redis://`, `unix://`).
+    public var tls: RedisTLS?
 
-    public init(address: Address, username: String? = nil, password: String? = nil, database: Int = 0, tls: Bool = false) {
+    /// A URL from its parts.
+    public init(address: Address, username: String? = nil, password: String? = nil, database: Int = 0, tls: RedisTLS? = nil) {
         self.address = address
         self.username = username
         self.password = password
@@ -49,13 +51,24 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
             }
         }
         var db = 0
+        var tls = RedisTLS()
+        var tlsGiven = false
         for pair in query.split(separator: "&") {
             let kv = pair.split(separator: "=", maxSplits: 1)
-            if kv.count == 2, kv[0] == "db" {
-                guard let n = Int(kv[1]), n >= 0 else { throw invalid("database must be a number") }
+            let name = String(kv[0])
+            let value = kv.count == 2 ? percentDecode(String(kv[1])) : ""
+            if name == "db" {
+                guard let n = Int(value), n >= 0 else { throw invalid("database must be a number") }
                 db = n
+            } else if RedisTLS.queryNames.contains(name) {
+                guard let why = tls.apply(name: name, value: value) else {
+                    tlsGiven = true
+                    continue
+                }
+                throw invalid(why)
             }
         }
+        if tlsGiven && scheme != "rediss" { throw invalid("TLS settings (?tls-…) need a rediss:// URL") }
         switch scheme {
         case "redis", "rediss":
             var hostPort = rest
@@ -85,7 +98,8 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
                 port = p
             }
             if host.isEmpty { host = "127.0.0.1" }
-            self.init(address: .tcp(host: host, port: port), username: user, password: pass, database: db, tls: scheme == "rediss")
+            self.init(
+                address: .tcp(host: host, port: port), username: user, password: pass, database: db, tls: scheme == "rediss" ? tls : nil)
         case "unix", "redis+unix":
             guard rest.hasPrefix("/") else { throw invalid("expected unix:///path/to/redis.sock") }
             self.init(address: .unix(path: String(rest)), username: user, password: pass, database: db)
@@ -113,7 +127,7 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
         }
         switch address {
         case .tcp:
-            return "\(tls ? "rediss" : "redis")://\(auth)\(endpoint)\(database == 0 ? "" : "/\(database)")"
+            return "\(tls == nil ? "redis" : "rediss")://\(auth)\(endpoint)\(database == 0 ? "" : "/\(database)")"
         case .unix(let path):
             return "unix://\(auth)\(path)\(database == 0 ? "" : "?db=\(database)")"
         }

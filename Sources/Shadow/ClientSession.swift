@@ -268,6 +268,7 @@ final class ClientSession: ChannelInboundHandler {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if case .tcp = url.address { try channel.syncOptions?.setOption(.socketOption(.tcp_nodelay), value: 1) }
+                    try RedisTLS.addHandler(to: channel, for: url)
                     try channel.pipeline.syncOperations.addHandler(PrimaryHandler(session: bound.value))
                 }
             }

@@ -14,6 +14,7 @@ struct CompareCommand: AsyncParsableCommand {
 
     @OptionGroup var source: SourceOptions
     @OptionGroup var target: TargetOptions
+    @OptionGroup var sharding: ShardOption
 
     @Option(help: "Only keys matching this glob pattern.")
     var match: String?
@@ -36,6 +37,7 @@ struct CompareCommand: AsyncParsableCommand {
         if try source.url() == nil { throw ValidationError("give --source URL (or set REDIS_URL)") }
         if try target.endpoint() == nil { throw ValidationError("give --target URL (or set UPSTASH_REDIS_REST_URL)") }
         if intervalSeconds == nil { throw ValidationError("--interval takes a duration such as 5s or 500ms") }
+        _ = try sharding.parsed()
     }
 
     var intervalSeconds: Double? {
@@ -49,7 +51,8 @@ struct CompareCommand: AsyncParsableCommand {
         let sourceClient = RedisClient(url: sourceURL, connections: 2)
         let targetBackend = try target.backend(plan: .payAsYouGo)
         let options = CompareOptions(
-            match: match.map { Array($0.utf8) }, rounds: rounds, interval: intervalSeconds ?? 5, sample: sample,
+            match: match.map { Array($0.utf8) }, shard: try sharding.parsed(), rounds: rounds, interval: intervalSeconds ?? 5,
+            sample: sample,
             ttlToleranceMs: ttlToleranceMs)
         let keysPath = keysOut
         let result: CompareReport

@@ -14,6 +14,7 @@ struct MigrateCommand: AsyncParsableCommand {
 
     @OptionGroup var source: SourceOptions
     @OptionGroup var target: TargetOptions
+    @OptionGroup var sharding: ShardOption
 
     @Option(help: "struct (type-by-type, any target), dump (DUMP/RESTORE ABSTTL), or auto.")
     var mode: String = "struct"
@@ -57,6 +58,7 @@ struct MigrateCommand: AsyncParsableCommand {
         }
         guard MigrationOptions.Mode(rawValue: mode) != nil else { throw ValidationError("--mode is struct, dump or auto") }
         guard UpstashPlan.named(plan) != nil else { throw ValidationError("unknown plan '\(plan)'") }
+        _ = try sharding.parsed()
         if try source.url() == nil { throw ValidationError("give --source URL (or set REDIS_URL)") }
         if !dryRun, try target.endpoint() == nil {
             throw ValidationError("give --target URL (or set UPSTASH_REDIS_REST_URL), or --dry-run")
@@ -75,7 +77,7 @@ struct MigrateCommand: AsyncParsableCommand {
             keys = text.split(separator: "\n").filter { !$0.isEmpty }.compactMap { parseDisplayKey($0) }
         }
         let options = MigrationOptions(
-            match: match.map { Array($0.utf8) }, type: type, keys: keys, keyPrefix: Array(keyPrefix.utf8),
+            match: match.map { Array($0.utf8) }, type: type, keys: keys, shard: try sharding.parsed(), keyPrefix: Array(keyPrefix.utf8),
             conflict: MigrationOptions.Conflict(rawValue: onConflict)!, mode: MigrationOptions.Mode(rawValue: mode)!, batch: batch,
             concurrency: concurrency, dryRun: dryRun, plan: plan)
         let sourceClient = RedisClient(url: sourceURL, connections: 2)
@@ -87,7 +89,7 @@ struct MigrateCommand: AsyncParsableCommand {
         // The total, for the ETA: exact for a whole database, an upper bound with --match or --type.
         var dbSize = keys?.count ?? 0
         if showProgress && keys == nil, let size = try? await sourceClient.send(RESPCommand("DBSIZE")).integer { dbSize = Int(size) }
-        let total = dbSize
+        let total = dbSize / (try sharding.parsed()?.count ?? 1)
         let started = Date()
         let summary: MigrationSummary
         do {

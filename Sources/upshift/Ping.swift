@@ -22,8 +22,8 @@ struct Ping: AsyncParsableCommand {
         if sourceURL == nil && targetURL == nil {
             throw ValidationError("give --source URL (or set REDIS_URL) and/or --target URL (or set UPSTASH_REDIS_REST_URL)")
         }
-        if let targetURL, !TargetOptions.isRESP(targetURL) {
-            _ = try target.restSettings(url: targetURL)
+        if let targetURL {
+            if TargetOptions.isRESP(targetURL) { _ = try target.redisURL(targetURL) } else { _ = try target.restSettings(url: targetURL) }
         }
     }
 
@@ -34,7 +34,7 @@ struct Ping: AsyncParsableCommand {
         if let text = try target.endpoint() {
             if TargetOptions.isRESP(text) {
                 do {
-                    try await ping(try RedisURL(text), role: "target")
+                    try await ping(try target.redisURL(text), role: "target")
                 } catch let error as RedisClientError {
                     throw CLIError(error.description)
                 }

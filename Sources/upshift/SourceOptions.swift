@@ -2,18 +2,50 @@ import ArgumentParser
 import Foundation
 import RedisClient
 
-/// `--source`, with `REDIS_URL` as the fallback.
+/// `--source`, with `REDIS_URL` as the fallback, and how to speak TLS to it.
 struct SourceOptions: ParsableArguments {
     @Option(name: .long, help: "The Redis to read: redis://[user:pass@]host:port[/db], rediss://…, unix:///path. Env: REDIS_URL.")
     var source: String?
 
-    /// The parsed URL, or nil when neither the flag nor the environment names one.
+    @Option(
+        name: .customLong("tls-ca"), help: "PEM file of the CA that signed a rediss:// source's certificate (default: the system's CAs).")
+    var tlsCA: String?
+    @Option(name: .customLong("tls-cert"), help: "Client certificate (PEM) for a source that requires one (mutual TLS); with --tls-key.")
+    var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "Private key (PEM) of --tls-cert.")
+    var tlsKey: String?
+    @Option(name: .customLong("tls-server-name"), help: "Name sent as SNI and checked in the source's certificate (default: its host).")
+    var tlsServerName: String?
+    @Flag(name: .customLong("tls-insecure"), help: "Do not verify the source's certificate: encrypted but not authenticated; warns.")
+    var tlsInsecure = false
+
+    /// The parsed URL with the `--tls-*` settings applied, or nil when neither the flag nor the environment names one.
     func url() throws -> RedisURL? {
         guard let text = source ?? ProcessInfo.processInfo.environment["REDIS_URL"] else { return nil }
+        var url: RedisURL
         do {
-            return try RedisURL(text)
+            url = try RedisURL(text)
         } catch {
             throw ValidationError(error.description)
         }
+        let given =
+            [("--tls-ca", tlsCA), ("--tls-cert", tlsCert), ("--tls-key", tlsKey), ("--tls-server-name", tlsServerName)]
+            .filter { $0.1 != nil }.map(\.0) + (tlsInsecure ? ["--tls-insecure"] : [])
+        guard var tls = url.tls else {
+            if let first = given.first { throw ValidationError("\(first) is for a TLS source: use rediss://") }
+            return url
+        }
+        if let tlsCA { tls.caFile = tlsCA }
+        if let tlsCert { tls.certificateFile = tlsCert }
+        if let tlsKey { tls.keyFile = tlsKey }
+        if let tlsServerName { tls.serverName = tlsServerName }
+        if tlsInsecure { tls.verify = false }
+        do {
+            try tls.validate(endpoint: url.endpoint)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        url.tls = tls
+        return url
     }
 }

@@ -7,10 +7,14 @@ import UpstashProfile
 
 /// `--target` and `--token`, with the environment variables the official SDKs read as fallbacks.
 struct TargetOptions: ParsableArguments {
-    @Option(help: "The Upstash REST URL, https://…upstash.io (or a redis:// URL). Env: UPSTASH_REDIS_REST_URL.")
+    @Option(
+        help: """
+            The Upstash REST URL, https://…upstash.io, or a RESP URL: rediss://default:TOKEN@…upstash.io:6379 \
+            (Upstash over TLS; TLS settings as ?tls-ca=FILE&… query parameters), redis://… Env: UPSTASH_REDIS_REST_URL.
+            """)
     var target: String?
 
-    @Option(help: "The Upstash REST token. Env: UPSTASH_REDIS_REST_TOKEN.")
+    @Option(help: "The Upstash token (REST, or the password of a RESP target whose URL has none). Env: UPSTASH_REDIS_REST_TOKEN.")
     var token: String?
 
     /// The target URL, or nil when none is given.
@@ -26,16 +30,33 @@ struct TargetOptions: ParsableArguments {
     /// A client for the target: a Redis client for redis:// URLs, else an Upstash REST client.
     func backend(plan: UpstashPlan, maxCommandsPerSecond: Int? = nil) throws -> any Backend {
         guard let url = try endpoint() else { throw ValidationError("give --target URL (or set UPSTASH_REDIS_REST_URL)") }
-        if Self.isRESP(url) {
-            do {
-                return RedisClient(url: try RedisURL(url), connections: 2)
-            } catch {
-                throw ValidationError(error.description)
-            }
-        }
+        if Self.isRESP(url) { return RedisClient(url: try redisURL(url), connections: 2) }
         var options = UpstashClientOptions()
         if let maxCommandsPerSecond { options.commandsPerSecond = .perSecond(maxCommandsPerSecond) }
         return try restClient(url: url, plan: plan, options: options)
+    }
+
+    /// A RESP target's URL; without a password in it, the token is the password of user `default`,
+    /// as Upstash's `rediss://default:TOKEN@host:6379` has it.
+    func redisURL(_ text: String) throws -> RedisURL {
+        var url: RedisURL
+        do {
+            url = try RedisURL(text)
+        } catch {
+            throw ValidationError("--target: \(error.description)")
+        }
+        if url.password == nil, let token = token ?? ProcessInfo.processInfo.environment["UPSTASH_REDIS_REST_TOKEN"], !token.isEmpty {
+            url.password = token
+            if url.username == nil { url.username = "default" }
+        }
+        if let tls = url.tls {
+            do {
+                try tls.validate(endpoint: url.endpoint)
+            } catch {
+                throw ValidationError("--target: \(error.description)")
+            }
+        }
+        return url
     }
 
     /// An Upstash REST client for `url` with the token from `--token` or the environment.

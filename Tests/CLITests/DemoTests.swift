@@ -19,7 +19,7 @@ struct DemoTests {
         p.environment = env
         // a file, not a pipe: the demo's background servers must not hold the test's reader open
         let log = work + ".log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         p.standardOutput = handle
         p.standardError = handle

@@ -6,12 +6,16 @@ import RedisClient
 public final class RedisServer: @unchecked Sendable {
     public let port: Int
     public let directory: URL
+    /// The certificates when it serves TLS only (on `port`), with client certificates required or not.
+    public let tls: TLSCertificates?
+    public let tlsAuthClients: Bool
     private let process: Process
     private let lock = NSLock()
     private var stopped = false
 
     /// Starts a server with extra config arguments (`["--requirepass", "x"]`) and waits until it answers.
-    public init(arguments: [String] = []) async throws {
+    /// With `tls`, `port` speaks TLS only (plaintext stays on the unix socket, for the harness).
+    public init(arguments: [String] = [], tls: TLSCertificates? = nil, tlsAuthClients: Bool = false) async throws {
         var lastError: (any Error)?
         for _ in 0..<5 {
             let port = try freePort()
@@ -19,19 +23,24 @@ public final class RedisServer: @unchecked Sendable {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             let p = Process()
             p.executableURL = URL(fileURLWithPath: try which("redis-server"))
+            let ports = tls.map { ["--port", "0"] + $0.serverArguments(port: port, authClients: tlsAuthClients) } ?? ["--port", "\(port)"]
+            let socket = dir.appendingPathComponent("redis.sock").path
             p.arguments =
-                [
-                    "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                ports + [
+                    "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                     "--dir", dir.path, "--daemonize", "no", "--loglevel", "warning",
-                    "--unixsocket", dir.appendingPathComponent("redis.sock").path, "--unixsocketperm", "700",
+                    "--unixsocket", socket, "--unixsocketperm", "700",
                 ] + arguments
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.nullDevice
             try p.run()
             reapWhenTestsDie(p.processIdentifier)
             do {
-                try await Self.waitUntilReady(p, port: port)
+                let probe = tls == nil ? RedisURL(address: .tcp(host: "127.0.0.1", port: port)) : RedisURL(address: .unix(path: socket))
+                try await Self.waitUntilReady(p, probe: probe)
                 self.port = port
+                self.tls = tls
+                self.tlsAuthClients = tlsAuthClients
                 self.directory = dir
                 self.process = p
                 return
@@ -46,8 +55,16 @@ public final class RedisServer: @unchecked Sendable {
 
     deinit { stop() }
 
-    /// The plain URL (no password) of this server.
-    public var url: String { "redis://127.0.0.1:\(port)" }
+    /// The URL (no password) of this server: when it serves TLS, rediss://localhost (the name
+    /// in its certificate) trusting its CA, with the client certificate when it requires one.
+    public var url: String {
+        guard let tls else { return "redis://127.0.0.1:\(port)" }
+        let client = tlsAuthClients ? "&tls-cert=\(tls.clientCertificate)&tls-key=\(tls.clientKey)" : ""
+        return "rediss://localhost:\(port)?tls-ca=\(tls.caFile)\(client)"
+    }
+
+    /// Its unix socket as a URL: plaintext even when TCP is TLS only.
+    public var socketURL: String { "unix://\(socketPath)" }
 
     /// The path of its unix socket.
     public var socketPath: String { directory.appendingPathComponent("redis.sock").path }
@@ -83,24 +100,26 @@ public final class RedisServer: @unchecked Sendable {
     /// Resumes a paused process.
     public func resume() { kill(process.processIdentifier, SIGCONT) }
 
-    private static func waitUntilReady(_ process: Process, port: Int) async throws {
+    private static func waitUntilReady(_ process: Process, probe: RedisURL) async throws {
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
-            guard process.isRunning else { throw TestSupportError("redis-server exited at start (port \(port) taken?)") }
-            if let c = try? await RedisConnection.connect(to: RedisURL(address: .tcp(host: "127.0.0.1", port: port))) {
+            guard process.isRunning else { throw TestSupportError("redis-server exited at start (\(probe.endpoint) taken?)") }
+            if let c = try? await RedisConnection.connect(to: probe) {
                 let reply = try? await c.send(RESPCommand("PING"))
                 await c.close()
                 if reply != nil { return }
             }
             try await Task.sleep(nanoseconds: 20_000_000)
         }
-        throw TestSupportError("redis-server on port \(port) did not answer within 10 s")
+        throw TestSupportError("redis-server on \(probe.endpoint) did not answer within 10 s")
     }
 }
 
 /// Runs `body` with a fresh server and stops it afterwards, also when `body` throws.
-public func withRedisServer<T>(arguments: [String] = [], _ body: (RedisServer) async throws -> T) async throws -> T {
-    let server = try await RedisServer(arguments: arguments)
+public func withRedisServer<T>(
+    arguments: [String] = [], tls: TLSCertificates? = nil, tlsAuthClients: Bool = false, _ body: (RedisServer) async throws -> T
+) async throws -> T {
+    let server = try await RedisServer(arguments: arguments, tls: tls, tlsAuthClients: tlsAuthClients)
     defer { server.stop() }
     return try await body(server)
 }
