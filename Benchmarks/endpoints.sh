@@ -32,18 +32,23 @@ copied() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['copi
 migrate rest "http://127.0.0.1:$GW"
 migrate resp "redis://127.0.0.1:$RESP"
 migrate tls "rediss://localhost:$TLS?tls-ca=$WORK/ca.crt"
+# Both sides of the shard comparison are timed by the wall clock, process start-up included.
+now() { date +%s.%N; }
+elapsed() { python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$1" "$(now)"; }
+start=$(now)
 migrate one "redis://127.0.0.1:$ONE"
-start=$(date +%s.%N)
+ONE_WALL=$(elapsed "$start")
+start=$(now)
 migrate shard0 "redis://127.0.0.1:$SH" --shard 0/2 &
 S0=$!
 migrate shard1 "redis://127.0.0.1:$SH" --shard 1/2 &
 S1=$!
 wait "$S0" "$S1"
-TWO=$(python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$start" "$(date +%s.%N)")
+TWO=$(elapsed "$start")
 SH_KEYS=$(redis-cli -p "$SH" dbsize)
 ONE_KEYS=$(redis-cli -p "$ONE" dbsize)
 
-python3 - "$KEYS_N" "$(seconds rest)" "$(seconds resp)" "$(seconds tls)" "$(seconds one)" "$TWO" \
+python3 - "$KEYS_N" "$(seconds rest)" "$(seconds resp)" "$(seconds tls)" "$ONE_WALL" "$TWO" \
   "$(copied shard0)" "$(copied shard1)" "$ONE_KEYS" "$SH_KEYS" >"$WORK/section.md" <<'PY'
 import subprocess, sys
 n = int(sys.argv[1]); rest, resp, tls, one, two = map(float, sys.argv[2:7]); c0, c1, one_keys, sh_keys = map(int, sys.argv[7:11])
