@@ -103,7 +103,7 @@ let package = Package(
         .target(
             name: "Shadow",
             dependencies: [
-                "RESP", "RedisClient", "UpstashProfile",
+                "RESP", "RedisClient", "UpstashClient", "UpstashProfile",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -170,7 +170,7 @@ let package = Package(
         .testTarget(
             name: "ShadowTests",
             dependencies: [
-                "RESP", "RedisClient", "Shadow", "TestSupport",
+                "RESP", "RedisClient", "UpstashClient", "Shadow", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -1,71 +1,105 @@
 #!/usr/bin/env bash
-# Real-world endpoints, in one run on one machine: migrate from a 3-master Redis Cluster with
-# 1 process vs 2 shards side by side, and the same keyspace into a REST target (gateway) vs a
-# RESP target (plain, and TLS as Upstash's rediss:// endpoint is). Rewrites its README section.
+# Targets and shards, on one mixed keyspace, in one run:
+#   - the same copy into a REST target (the gateway), a RESP target, and a RESP target over TLS
+#     (how Upstash's rediss://default:TOKEN@host:6379 endpoint is reached);
+#   - one process vs two `--shard i/2` processes running at once, into RESP targets;
+#   - the same from a 3-master Redis Cluster source (every master read; a shard reads only its masters).
+# Rewrites the "targets and shards" section of Benchmarks/README.md. Loopback only.
 set -euo pipefail
-cd "$(dirname "$0")/.."
 KEYS_N="${KEYS_N:-100000}"
-source Benchmarks/common.sh
-seconds() { python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['seconds'])" "$1"; }
-copied() { python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['copied'])" "$1"; }
+source "$(dirname "$0")/lib.sh"
 
-# A 3-master cluster, seeded through redis-py's cluster client.
-C1=$(port); C2=$(port); C3=$(port)
-for p in "$C1" "$C2" "$C3"; do redis "$p" --cluster-enabled yes --cluster-port "$(port)"; done
+# A CA and a server certificate for localhost, for the TLS target.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/ca.key" -out "$WORK/ca.crt" -days 1 -subj "/CN=upshift-bench-ca" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout "$WORK/server.key" -out "$WORK/server.csr" -subj "/CN=localhost" 2>/dev/null
+printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$WORK/san.ext"
+openssl x509 -req -in "$WORK/server.csr" -CA "$WORK/ca.crt" -CAkey "$WORK/ca.key" -CAcreateserial -out "$WORK/server.crt" \
+  -days 1 -extfile "$WORK/san.ext" 2>/dev/null
+
+SRC=$(port); REST=$(port); GW=$(port); RESP=$(port); TLS_PLAIN=$(port); TLS=$(port); ONE=$(port); SH=$(port)
+redis "$SRC"; redis "$REST"; redis "$RESP"; redis "$ONE"; redis "$SH"
+redis "$TLS_PLAIN" --tls-port "$TLS" --tls-cert-file "$WORK/server.crt" --tls-key-file "$WORK/server.key" \
+  --tls-ca-cert-file "$WORK/ca.crt" --tls-auth-clients no
+gateway "$GW" "$REST"
+python3 Benchmarks/seed_mixed.py "$SRC" "$KEYS_N" >/dev/null
+
+# A 3-master cluster holding the same keyspace, seeded through redis-py's cluster client.
+C1=$(port); C2=$(port); C3=$(port); CONE=$(port); CSH=$(port)
+for p in "$C1" "$C2" "$C3"; do mkdir -p "$WORK/$p"; redis "$p" --cluster-enabled yes --cluster-port "$(port)" --dir "$WORK/$p"; done
+redis "$CONE"; redis "$CSH"
 redis-cli --cluster create "127.0.0.1:$C1" "127.0.0.1:$C2" "127.0.0.1:$C3" --cluster-yes >/dev/null
 for _ in $(seq 200); do redis-cli -p "$C1" cluster info | grep -q cluster_state:ok && break; sleep 0.05; done
 python3 Benchmarks/seed_mixed.py "$C1" "$KEYS_N" cluster >/dev/null
-# The same keyspace on a lone server, for the target comparison.
-SRC=$(port); redis "$SRC"; python3 Benchmarks/seed_mixed.py "$SRC" "$KEYS_N" >/dev/null
 
-# Wall time for both, process start and topology discovery included.
-T=$(port); redis "$T"
-START=$(date +%s.%N)
-"$BIN" migrate --source "redis://127.0.0.1:$C1" --target "redis://127.0.0.1:$T" --json >"$WORK/one.json"
-ONE=$(python3 -c "import time;print(time.time()-$START)")
-redis-cli -p "$T" flushall >/dev/null
-START=$(date +%s.%N)
-"$BIN" migrate --source "redis://127.0.0.1:$C1" --target "redis://127.0.0.1:$T" --shard 0/2 --json >"$WORK/s0.json" &
+migrate() { # name target [options…]: one timed run, its JSON summary kept as $WORK/name.json
+  local name="$1" target="$2"; shift 2
+  "$BIN" migrate --source "${SOURCE:-redis://127.0.0.1:$SRC}" --target "$target" --token bench --json "$@" >"$WORK/$name.json"
+}
+seconds() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['seconds'])" "$WORK/$1.json"; }
+copied() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['copied'])" "$WORK/$1.json"; }
+
+migrate rest "http://127.0.0.1:$GW"
+migrate resp "redis://127.0.0.1:$RESP"
+migrate tls "rediss://localhost:$TLS?tls-ca=$WORK/ca.crt"
+# Both sides of the shard comparison are timed by the wall clock, process start-up included.
+now() { date +%s.%N; }
+elapsed() { python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$1" "$(now)"; }
+start=$(now)
+migrate one "redis://127.0.0.1:$ONE"
+ONE_WALL=$(elapsed "$start")
+start=$(now)
+migrate shard0 "redis://127.0.0.1:$SH" --shard 0/2 &
 S0=$!
-"$BIN" migrate --source "redis://127.0.0.1:$C1" --target "redis://127.0.0.1:$T" --shard 1/2 --json >"$WORK/s1.json"
-wait "$S0"
-TWO=$(python3 -c "import time;print(time.time()-$START)")
-SHARD_KEYS=$(( $(copied "$WORK/s0.json") + $(copied "$WORK/s1.json") ))
-TARGET_KEYS=$(redis-cli -p "$T" dbsize)
+migrate shard1 "redis://127.0.0.1:$SH" --shard 1/2 &
+S1=$!
+wait "$S0" "$S1"
+TWO=$(elapsed "$start")
+SH_KEYS=$(redis-cli -p "$SH" dbsize)
+ONE_KEYS=$(redis-cli -p "$ONE" dbsize)
+# The cluster source, timed the same way.
+export SOURCE="redis://127.0.0.1:$C1"
+start=$(now)
+migrate cone "redis://127.0.0.1:$CONE"
+C_ONE=$(elapsed "$start")
+start=$(now)
+migrate cshard0 "redis://127.0.0.1:$CSH" --shard 0/2 &
+S0=$!
+migrate cshard1 "redis://127.0.0.1:$CSH" --shard 1/2 &
+S1=$!
+wait "$S0" "$S1"
+C_TWO=$(elapsed "$start")
+C_KEYS=$(redis-cli -p "$CSH" dbsize)
 
-# Targets: REST (gateway → redis-server), RESP, RESP over TLS (certificates made here).
-openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$WORK/ca.key" -out "$WORK/ca.crt" -days 1 -subj "/CN=bench CA" 2>/dev/null
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$WORK/s.key" -out "$WORK/s.csr" -subj "/CN=localhost" 2>/dev/null
-printf 'subjectAltName=DNS:localhost\n' >"$WORK/s.ext"
-openssl x509 -req -in "$WORK/s.csr" -CA "$WORK/ca.crt" -CAkey "$WORK/ca.key" -CAcreateserial -out "$WORK/s.crt" -days 1 -extfile "$WORK/s.ext" 2>/dev/null
-TR=$(port); G=$(port); TP=$(port); TT=$(port); TTLS=$(port)
-redis "$TR"; gateway "$G" "$TR"; redis "$TP"
-redis "$TT" --tls-port "$TTLS" --tls-cert-file "$WORK/s.crt" --tls-key-file "$WORK/s.key" --tls-ca-cert-file "$WORK/ca.crt" --tls-auth-clients no
-"$BIN" migrate --source "redis://127.0.0.1:$SRC" --target "http://127.0.0.1:$G" --token bench --json >"$WORK/rest.json"
-"$BIN" migrate --source "redis://127.0.0.1:$SRC" --target "redis://127.0.0.1:$TP" --json >"$WORK/resp.json"
-"$BIN" migrate --source "redis://127.0.0.1:$SRC" --target "rediss://localhost:$TTLS?tls-ca=$WORK/ca.crt" --json >"$WORK/tls.json"
-
-python3 - "$KEYS_N" "$ONE" "$TWO" "$SHARD_KEYS" "$TARGET_KEYS" "$(seconds "$WORK/rest.json")" "$(seconds "$WORK/resp.json")" \
-  "$(seconds "$WORK/tls.json")" >"$WORK/section.md" <<'PY'
-import sys
-n, one, two, shard_keys, target_keys, rest, resp, tls = sys.argv[1:]
-n = int(n); one, two, rest, resp, tls = map(float, (one, two, rest, resp, tls))
-print("## endpoints: cluster source, shards, REST vs RESP target (`Benchmarks/endpoints.sh`)\n")
-print(f"{n:,} mixed keys (the migrate benchmark's mix), release build, loopback, one run on this machine: every "
-      "process (3 cluster masters, targets, gateway, upshift) shares its cores.\n")
+python3 - "$KEYS_N" "$(seconds rest)" "$(seconds resp)" "$(seconds tls)" "$ONE_WALL" "$TWO" \
+  "$(copied shard0)" "$(copied shard1)" "$ONE_KEYS" "$SH_KEYS" "$C_ONE" "$C_TWO" "$(copied cshard0)" "$(copied cshard1)" "$C_KEYS" \
+  >"$WORK/section.md" <<'PY'
+import subprocess, sys
+n = int(sys.argv[1]); rest, resp, tls, one, two = map(float, sys.argv[2:7]); c0, c1, one_keys, sh_keys = map(int, sys.argv[7:11])
+cone, ctwo = map(float, sys.argv[11:13]); cc0, cc1, c_keys = map(int, sys.argv[13:16])
+cores = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+print("## targets and shards (`Benchmarks/endpoints.sh`)\n")
+print(f"{n} mixed keys (as in the migrate benchmark), release build, loopback, {cores} cores, one run; each copy into an empty "
+      "redis-server. The TLS target is redis-server's own TLS port with a certificate made for the run, as Upshift reaches "
+      "Upstash's `rediss://default:TOKEN@host:6379`.\n")
 print("| run | wall time | keys/s | ratio |")
-print("|---|---:|---:|---|")
-print(f"| 3-master cluster → redis-server, 1 process | {one:.2f} s | {n/one:,.0f} | 1.00 |")
-print(f"| 3-master cluster → redis-server, `--shard 0/2` and `1/2` side by side | {two:.2f} s | {n/two:,.0f} | {one/two:.2f}× |")
-print(f"| lone server → REST target (`upshift gateway` → redis-server) | {rest:.2f} s | {n/rest:,.0f} | 1.00 |")
-print(f"| lone server → RESP target (`redis://`) | {resp:.2f} s | {n/resp:,.0f} | {rest/resp:.2f}× REST |")
-print(f"| lone server → RESP target over TLS (`rediss://`, as Upstash's) | {tls:.2f} s | {n/tls:,.0f} | {rest/tls:.2f}× REST |")
-print(f"\nThe two shards copied {int(shard_keys):,} keys together and the target held {int(target_keys):,}: "
-      "no key twice, none missed. Both targets get the same commands (one per key), so Upstash bills the "
-      "same either way; the difference is transport (HTTP + JSON per request vs pipelined RESP). Here the REST "
-      "target is the local gateway, itself a process on the same cores; against Upstash over a network, round "
-      "trips and the plan's commands/s cap weigh on both paths alike. "
-      "Two shards on one 2-core machine gain little: the point of shards is n machines.")
+print("|---|---|---|---|")
+print(f"| `migrate` → REST target (gateway) | {rest:.2f} s | {n/rest:,.0f} | 1.00 |")
+print(f"| `migrate` → RESP target | {resp:.2f} s | {n/resp:,.0f} | {rest/resp:.2f}× REST |")
+print(f"| `migrate` → RESP target over TLS | {tls:.2f} s | {n/tls:,.0f} | {rest/tls:.2f}× REST |")
+print(f"| `migrate`, one process → RESP | {one:.2f} s | {n/one:,.0f} | 1.00 |")
+print(f"| `migrate --shard 0/2` + `--shard 1/2` at once → RESP | {two:.2f} s | {n/two:,.0f} | {one/two:.2f}× one process |")
+print(f"| 3-master cluster source, one process → RESP | {cone:.2f} s | {n/cone:,.0f} | 1.00 |")
+print(f"| 3-master cluster source, `--shard 0/2` + `--shard 1/2` at once → RESP | {ctwo:.2f} s | {n/ctwo:,.0f} | {cone/ctwo:.2f}× one process |")
+print(f"\nThe shards copied {c0:,} + {c1:,} = {c0 + c1:,} keys (one process: {one_keys:,}; the sharded target holds {sh_keys:,}): "
+      "every key exactly once. On this machine both shards share two cores with the source and target servers, "
+      "so the gain is what one more process buys here; on n machines each shard has its own. "
+      f"From the cluster the shards copied {cc0:,} + {cc1:,} keys and the target holds {c_keys:,}; each shard "
+      "scanned only the masters owning slots of its half.")
+sys.path.insert(0, "Benchmarks")
+from summary import add
+add("migrate → RESP target over TLS", f"{n/tls:,.0f} keys/s", f"REST target: {n/rest:,.0f} keys/s", f"{rest/tls:.2f}×")
+add("migrate, 2 shards at once", f"{n/two:,.0f} keys/s", f"one process: {n/one:,.0f} keys/s", f"{one/two:.2f}×")
+add("migrate from a 3-master cluster, 2 shards at once", f"{n/ctwo:,.0f} keys/s", f"one process: {n/cone:,.0f} keys/s", f"{cone/ctwo:.2f}×")
 PY
-python3 Benchmarks/section.py Benchmarks/README.md "$WORK/section.md" "endpoints"
+python3 Benchmarks/section.py Benchmarks/README.md "$WORK/section.md" "targets and shards"
 cat "$WORK/section.md"

@@ -68,6 +68,10 @@ print("|---|---|---|---|---|")
 print(f"| GET, one per request | {g_get:,.0f} | {r_get:,.0f} | {g_get / r_get:.0%} | {l_get.get('p50','?')} / {l_get.get('p99','?')} |")
 print(f"| SET, one per request | {g_set:,.0f} | {r_set:,.0f} | {g_set / r_set:.0%} | {l_set.get('p50','?')} / {l_set.get('p99','?')} |")
 print(f"| GET, 100 per /pipeline request (vs -P 100) | {g_pipe * 100:,.0f} | {r_pipe:,.0f} | {g_pipe * 100 / r_pipe:.0%} | {l_pipe.get('p50','?')} / {l_pipe.get('p99','?')} |")
+sys.path.insert(0, "Benchmarks")
+from summary import add
+add("gateway: GET, one per request", f"{g_get:,.0f} commands/s", f"redis-server direct: {r_get:,.0f}", f"{g_get / r_get:.0%}")
+add("gateway: GET, 100 per /pipeline", f"{g_pipe * 100:,.0f} commands/s", f"redis-server -P 100: {r_pipe:,.0f}", f"{g_pipe * 100 / r_pipe:.0%}")
 PY
 README=Benchmarks/README.md
 python3 Benchmarks/section.py "$README" "$WORK/section.md" "gateway ("

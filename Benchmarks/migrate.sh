@@ -4,9 +4,8 @@
 #   - the MIGRATE reference: redis-server copying to redis-server (COPY REPLACE KEYS)
 # Prints a Markdown table section. Loopback only; every process it starts is stopped on exit.
 set -euo pipefail
-cd "$(dirname "$0")/.."
 KEYS_N="${KEYS_N:-100000}"
-source Benchmarks/common.sh
+source "$(dirname "$0")/lib.sh"
 rss() { grep "Maximum resident" "$1" | awk '{print $6}'; }
 
 SRC=$(port); T1=$(port); T2=$(port); T3=$(port); G1=$(port); G2=$(port)
@@ -45,6 +44,11 @@ print(f"| `upshift migrate` → gateway | {n/u:,.0f} | {ucpk} | {int(urss)//1024
 print(f"| SDK baseline (redis-py → upstash-redis pipelines) → gateway | {n/s:,.0f} | {int(scmds)/n:.2f} | {int(srss)//1024} MB | upshift is {s/u:.1f}× faster |")
 print(f"| MIGRATE … COPY REPLACE (redis → redis, the reference limit) | {n/m:,.0f} | — | — | upshift reaches {m/u*100:.0f}% of it |")
 print(f"| `upshift compare` (1 round, clean={clean}) | {n/c:,.0f} | — | {int(crss)//1024} MB | {u/c:.1f}× migrate's speed |")
+sys.path.insert(0, "Benchmarks")
+from summary import add
+add("migrate → gateway", f"{n/u:,.0f} keys/s", f"SDK pipelines: {n/s:,.0f} keys/s", f"{s/u:.1f}×")
+add("migrate → gateway", f"{n/u:,.0f} keys/s", f"MIGRATE COPY REPLACE: {n/m:,.0f} keys/s", f"{m/u:.0%}")
+add("compare (1 round)", f"{n/c:,.0f} keys/s", f"migrate: {n/u:,.0f} keys/s", f"{u/c:.1f}×")
 PY
 README=Benchmarks/README.md
 python3 Benchmarks/section.py "$README" "$WORK/section.md" "migrate and compare"

@@ -17,9 +17,24 @@ text = re.sub(r"_Last `make bench`:.*?\n", "", text)
 text = text.replace("\n", "\n\n" + machine, 1) if text.startswith("# ") else machine + text
 open(path, "w").write(text)
 PY
+export BENCH_SUMMARY="$(mktemp)"
+trap 'rm -f "$BENCH_SUMMARY"' EXIT
 for script in gateway.sh shadow.sh migrate.sh endpoints.sh; do
   if [ -x "Benchmarks/$script" ] || [ -f "Benchmarks/$script" ]; then
     echo "== $script"
     bash "Benchmarks/$script"
   fi
 done
+# One table at the top: each headline figure beside the baseline measured in the same run.
+python3 - "$BENCH_SUMMARY" <<'PY'
+import re, sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+path = "Benchmarks/README.md"
+text = re.sub(r"## Summary.*?(?=\n## )", "", open(path).read(), flags=re.S)
+table = "## Summary\n\nEvery figure of this `make bench` run beside its baseline from the same run; the sections below have the detail.\n\n"
+table += "| benchmark | measured | baseline (same run) | ratio |\n|---|---|---|---|\n"
+table += "".join(f"| {b} | {m} | {base} | {r} |\n" for b, m, base, r in rows)
+first = text.find("\n## ")
+text = text[:first + 1] + table + "\n" + text[first + 1:] if first >= 0 else text + "\n" + table
+open(path, "w").write(text)
+PY

@@ -10,7 +10,7 @@ import time
 import redis
 
 port, seconds, stop_file = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
-r = redis.Redis(port=port, protocol=2)
+r = redis.Redis(port=port)  # redis-py's defaults (RESP3 on redis-py 8), as an app would have them
 deadline = time.time() + seconds
 ops = errors = 0
 i = 0

@@ -13,9 +13,11 @@ pkg-config --exists hiredis 2>/dev/null || apt_missing+=(libhiredis-dev)
 pkg-config --exists libcurl 2>/dev/null || apt_missing+=(libcurl4-openssl-dev)
 command -v pkg-config >/dev/null 2>&1 || apt_missing+=(pkg-config)
 command -v curl >/dev/null 2>&1 || apt_missing+=(curl)
+command -v openssl >/dev/null 2>&1 || apt_missing+=(openssl) # certificates for the TLS tests and benchmark
 command -v chromium >/dev/null 2>&1 || apt_missing+=(chromium) # renders the HTML report in its screenshot test
 if [ "${UPSHIFT_SETUP_BENCH:-0}" = "1" ]; then
   command -v wrk >/dev/null 2>&1 || apt_missing+=(wrk)
+  command -v haproxy >/dev/null 2>&1 || apt_missing+=(haproxy) # the shadow benchmark's proxy-hop baseline
 fi
 if [ ${#apt_missing[@]} -gt 0 ]; then
   echo "setup: installing ${apt_missing[*]} (apt-get)"

@@ -17,13 +17,14 @@ final class RedisClientHandler: ChannelDuplexHandler {
     typealias OutboundOut = ByteBuffer
 
     private struct Pending {
-        var remaining: Int
-        var replies: [RESPValue]
+        let replyCount: Int
         let promise: EventLoopPromise<[RESPValue]>
     }
 
     private let parser: RESPParser
     private var pending = CircularBuffer<Pending>()
+    /// The replies so far to the oldest pending request; kept apart so appending never copies them.
+    private var headReplies: [RESPValue] = []
     private let endpoint: String
     private let readTimeout: TimeAmount?
     private var timeoutTask: Scheduled<Void>?
@@ -52,10 +53,11 @@ final class RedisClientHandler: ChannelDuplexHandler {
             promise?.succeed()
             return
         }
-        var replies: [RESPValue] = []
-        replies.reserveCapacity(request.replyCount)
-        pending.append(Pending(remaining: request.replyCount, replies: replies, promise: request.promise))
-        if pending.count == 1 { armTimeout(context: context) }
+        pending.append(Pending(replyCount: request.replyCount, promise: request.promise))
+        if pending.count == 1 {
+            headReplies.reserveCapacity(request.replyCount)
+            armTimeout(context: context)
+        }
         let buffer = context.channel.allocator.buffer(bytes: request.bytes)
         context.write(wrapOutboundOut(buffer), promise: promise)
     }
@@ -70,11 +72,13 @@ final class RedisClientHandler: ChannelDuplexHandler {
                         context: context, RedisClientError(.protocolError, endpoint: endpoint, detail: "reply with no request: \(value)"))
                     return
                 }
-                pending[pending.startIndex].replies.append(value)
-                pending[pending.startIndex].remaining -= 1
-                if pending[pending.startIndex].remaining == 0 {
+                headReplies.append(value)
+                if headReplies.count == pending[pending.startIndex].replyCount {
                     let done = pending.removeFirst()
-                    done.promise.succeed(done.replies)
+                    let replies = headReplies
+                    headReplies = []
+                    if let next = pending.first { headReplies.reserveCapacity(next.replyCount) }
+                    done.promise.succeed(replies)
                 }
             }
         } catch {
@@ -122,6 +126,7 @@ final class RedisClientHandler: ChannelDuplexHandler {
             failure = error
             sharedFailure?.withLockedValue { $0 = error }
         }
+        headReplies = []
         while let p = pending.popFirst() { p.promise.fail(error) }
         context.close(promise: nil)
     }

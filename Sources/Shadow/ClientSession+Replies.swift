@@ -36,7 +36,12 @@ extension ClientSession {
             if reply.array != nil { engine.divergent.insert(lostKeys) }
             return nil
         case .passthrough:
-            primaryPassthrough = true
+            // A refused SUBSCRIBE (bad arity, or Upstash after the flip) leaves the connection as it was.
+            if reply.isError {
+                subscribed = false
+            } else {
+                primaryPassthrough = true
+            }
             return nil
         }
     }
@@ -45,18 +50,19 @@ extension ClientSession {
         _ unit: MirrorItem.Unit, traits: [CommandTraits], keys: [[UInt8]], isWrite: Bool, primary: RESPValue, dualWrite: Bool
     ) -> UInt64? {
         let snapshot = engine.tracker.executed(keys: keys, connection: id, isWrite: isWrite)
-        var item = MirrorItem(
-            unit: unit, traits: traits, keys: keys, isWrite: isWrite, primary: primary, connection: id, snapshot: snapshot,
-            primaryAt: .now(), resp3: resp3, completion: nil)
         var token: UInt64? = nil
+        var completion: (@Sendable () -> Void)? = nil
         if dualWrite, let context {
             nextToken += 1
             let t = nextToken
             token = t
             let loop = context.eventLoop
             let bound = NIOLoopBound(self, eventLoop: loop)
-            item.completion = { loop.execute { bound.value.mirrorSettled(t) } }
+            completion = { loop.execute { bound.value.mirrorSettled(t) } }
         }
+        let item = MirrorItem(
+            unit: unit, traits: traits, keys: keys, isWrite: isWrite, primary: primary, connection: id, snapshot: snapshot,
+            primaryAt: .now(), resp3: resp3, completion: completion)
         queue.enqueue(item)
         return token
     }

@@ -36,13 +36,15 @@ final class ClientSession: ChannelInboundHandler {
     /// The client asked for RESP3 (HELLO 3).
     var resp3 = false
     var context: ChannelHandlerContext?
-    var primary: (any Channel)?
+    var primary: (any PrimaryLink)?
     private var handshakeRemaining = 0
     private var ready = false
     var awaiting = CircularBuffer<Action>()
+    /// Commands forwarded in one write and not yet all answered, with when they were written.
+    private var sentBatches = CircularBuffer<(remaining: Int, at: NIODeadline)>()
     var held = CircularBuffer<HeldReply>()
     var nextToken: UInt64 = 0
-    private var subscribed = false
+    var subscribed = false
     var primaryPassthrough = false
     private var transaction: [(RESPCommand, CommandTraits)]?
     private var transactionMirrorable = true
@@ -86,11 +88,10 @@ final class ClientSession: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         if !closed {
             closed = true
-            primary?.close(promise: nil)
+            primary?.close()
         }
         primary = nil
         engine.metrics.connectionClosed()
-        engine.closeConnection(id)
         context.fireChannelInactive()
     }
 
@@ -98,7 +99,8 @@ final class ClientSession: ChannelInboundHandler {
         guard !closed, pendingError == nil, let primary else { return }
         let buffer = unwrapInboundIn(data)
         commands.feed(buffer)
-        var out = primary.allocator.buffer(capacity: buffer.readableBytes + 16)
+        var out = context.channel.allocator.buffer(capacity: buffer.readableBytes + 16)
+        var argvs: [[[UInt8]]] = []
         var count = 0
         while true {
             let argv: [[UInt8]]?
@@ -111,14 +113,18 @@ final class ClientSession: ChannelInboundHandler {
             guard let argv else { break }
             count += 1
             handle(argv, into: &out)
+            argvs.append(argv)
         }
-        if count > 0 { engine.metrics.proxied(count) }
-        if out.readableBytes > 0 { primary.writeAndFlush(out, promise: nil) }
+        if count > 0 {
+            engine.metrics.proxied(count)
+            if !subscribed { sentBatches.append((count, .now())) }
+            primary.send(argvs, encoded: out)
+        }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         // A client that does not read its replies stops us reading the primary, not the other way round.
-        try? primary?.syncOptions?.setOption(.autoRead, value: context.channel.isWritable)
+        primary?.setReading(context.channel.isWritable)
         context.fireChannelWritabilityChanged()
     }
 
@@ -242,13 +248,19 @@ final class ClientSession: ChannelInboundHandler {
         guard !closed else { return }
         closed = true
         context?.close(promise: nil)
-        primary?.close(promise: nil)
+        primary?.close()
     }
 
     // MARK: primary side
 
     private func connectPrimary(context: ChannelHandlerContext) {
         let url = engine.configuration.primary
+        if let upstash = engine.answeringUpstash {
+            // The flip: Upstash answers; the app logs in with the old primary's password as before.
+            primary = RESTLink(client: upstash, loop: context.eventLoop, session: self, password: url.password.map { Array($0.utf8) })
+            startReading()
+            return
+        }
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let bootstrap = ClientBootstrap(group: context.eventLoop)
             .connectTimeout(.seconds(5))
@@ -256,7 +268,7 @@ final class ClientSession: ChannelInboundHandler {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if case .tcp = url.address { try channel.syncOptions?.setOption(.socketOption(.tcp_nodelay), value: 1) }
-                    try RedisTLS.addHandler(to: channel, for: url)  // endpoints branch: rediss:// primaries; nothing for redis://
+                    try RedisTLS.addHandler(to: channel, for: url)
                     try channel.pipeline.syncOperations.addHandler(PrimaryHandler(session: bound.value))
                 }
             }
@@ -273,7 +285,7 @@ final class ClientSession: ChannelInboundHandler {
                     channel.close(promise: nil)
                     return
                 }
-                session.primary = channel
+                session.primary = ChannelLink(channel)
                 session.startHandshake(channel)
             case .failure:
                 session.failAndClose("ERR upshift: cannot reach the primary at \(url.endpoint)")
@@ -334,6 +346,7 @@ final class ClientSession: ChannelInboundHandler {
                     if case .passthrough = awaiting.first { action = awaiting.popFirst() }
                 } else {
                     action = awaiting.popFirst()
+                    answered()
                 }
                 let token = action.flatMap { handleReply(reply.value, $0, dualWrite: dualWrite) }
                 if dualWrite { emit(reply.raw, waitingFor: token) }
@@ -344,6 +357,15 @@ final class ClientSession: ChannelInboundHandler {
             return
         }
         finishIfErrored()
+    }
+
+    /// One forwarded command was answered: a batch whose last reply this is gives the primary's round trip.
+    private func answered() {
+        guard !sentBatches.isEmpty else { return }
+        sentBatches[sentBatches.startIndex].remaining -= 1
+        if sentBatches[sentBatches.startIndex].remaining <= 0, let batch = sentBatches.popFirst() {
+            engine.metrics.primaryAnswered(latency: Double((NIODeadline.now() - batch.at).nanoseconds) / 1e9)
+        }
     }
 
     func primaryReadComplete() {

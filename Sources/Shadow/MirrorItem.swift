@@ -3,7 +3,10 @@ import RESP
 
 /// One unit of work for the mirror side: a command, or a whole MULTI…EXEC transaction, together
 /// with what the primary answered, so the two replies can be compared.
-struct MirrorItem: Sendable {
+///
+/// A class: an item passes through a queue, a batch and the comparer, and copying its arrays and
+/// values at each step cost more than the mirroring itself.
+final class MirrorItem: Sendable {
     /// What to run on the mirror side.
     enum Unit: Sendable {
         case single(RESPCommand)
@@ -11,23 +14,39 @@ struct MirrorItem: Sendable {
         case transaction([RESPCommand])
     }
 
-    var unit: Unit
+    let unit: Unit
     /// One per command of the unit.
-    var traits: [CommandTraits]
+    let traits: [CommandTraits]
     /// Every key the unit touches.
-    var keys: [[UInt8]]
+    let keys: [[UInt8]]
     /// The unit may change data.
-    var isWrite: Bool
+    let isWrite: Bool
     /// The primary's reply (EXEC's array for a transaction).
-    var primary: RESPValue
-    var connection: UInt64
-    var snapshot: KeyWriteTracker.Snapshot
+    let primary: RESPValue
+    let connection: UInt64
+    let snapshot: KeyWriteTracker.Snapshot
     /// When the primary's reply arrived.
-    var primaryAt: NIODeadline
+    let primaryAt: NIODeadline
     /// The primary's reply came over RESP3 (shapes normalised to RESP2; nesting may still differ).
-    var resp3: Bool
+    let resp3: Bool
     /// Called once the item is settled (compared, failed or dropped): dual-write releases the client's reply.
-    var completion: (@Sendable () -> Void)?
+    let completion: (@Sendable () -> Void)?
+
+    init(
+        unit: Unit, traits: [CommandTraits], keys: [[UInt8]], isWrite: Bool, primary: RESPValue, connection: UInt64,
+        snapshot: KeyWriteTracker.Snapshot, primaryAt: NIODeadline, resp3: Bool, completion: (@Sendable () -> Void)?
+    ) {
+        self.unit = unit
+        self.traits = traits
+        self.keys = keys
+        self.isWrite = isWrite
+        self.primary = primary
+        self.connection = connection
+        self.snapshot = snapshot
+        self.primaryAt = primaryAt
+        self.resp3 = resp3
+        self.completion = completion
+    }
 
     /// The command name for records (`MULTI` for a transaction).
     var commandName: String {

@@ -1,10 +1,11 @@
 import NIOConcurrencyHelpers
 import NIOCore
 
-/// One client connection's mirrored commands, in the order the primary answered them.
+/// One mirror lane: the mirrored commands of the connections assigned to it, each connection's in
+/// the order the primary answered them.
 ///
-/// One drain task at a time runs a connection's items, batch after batch, so the mirror side sees
-/// them in the same order; the event loop only appends and never waits. The bound is global
+/// One drain task at a time runs the lane's items, batch after batch, so the mirror side sees each
+/// connection's commands in the same order; the event loop only appends and never waits. The bound is global
 /// (`ShadowEngine.queueLimit`): past it, items are dropped and their keys recorded as divergent.
 final class MirrorQueue: Sendable {
     private struct State {

@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import RESP
 import RedisClient
+import UpstashClient
 
 /// `upshift shadow`: a RESP proxy that answers from the primary, mirrors to the other side,
 /// compares the replies and records every divergence.
@@ -42,8 +43,13 @@ public final class ShadowProxy: Sendable {
 
     /// Reads the primary's command metadata, binds the listener (and metrics), and starts serving.
     /// `mirror` is the other side (a Redis or an Upstash client); the caller closes it after `shutdown()`.
+    ///
+    /// The flip: given `answeringFrom`, Upstash answers clients over REST while `mirror` (the old
+    /// Redis, `configuration.primary`) keeps being written for rollback; the command metadata is
+    /// still read from `configuration.primary`.
     public static func start(
-        _ configuration: ShadowConfiguration, mirror: any Backend, logger: Logger = Logger(label: "upshift.shadow")
+        _ configuration: ShadowConfiguration, mirror: any Backend, answeringFrom upstash: UpstashClient? = nil,
+        logger: Logger = Logger(label: "upshift.shadow")
     ) async throws -> ShadowProxy {
         let probe = RedisClient(url: configuration.primary, connections: 1)
         let table: CommandTable
@@ -57,7 +63,8 @@ public final class ShadowProxy: Sendable {
         let metrics = ShadowMetrics()
         let divergent = DivergentKeys()
         let engine = try ShadowEngine(
-            configuration: configuration, table: table, mirror: mirror, metrics: metrics, divergent: divergent, logger: logger)
+            configuration: configuration, table: table, mirror: mirror, answeringUpstash: upstash, metrics: metrics, divergent: divergent,
+            logger: logger)
         let clients = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
         let server: any Channel
         do {
@@ -99,7 +106,8 @@ public final class ShadowProxy: Sendable {
         logger.info(
             "shadow proxy started",
             metadata: [
-                "listen": "\(configuration.host):\(server.localAddress?.port ?? 0)", "primary": "\(configuration.primary)",
+                "listen": "\(configuration.host):\(server.localAddress?.port ?? 0)",
+                "primary": "\(upstash?.displayName ?? configuration.primary.description)",
                 "mirror": "\(mirror.displayName)", "mode": "\(configuration.mode.rawValue)",
             ])
         return ShadowProxy(

@@ -48,7 +48,7 @@ public struct ShadowConfiguration: Sendable {
     public init(
         host: String = "127.0.0.1", port: Int = 6380, primary: RedisURL, mode: Mode = .shadow, mirrorWrites: Bool = true,
         mirrorReads: Bool = true, readSample: Double = 0.1, mismatchLogPath: String? = nil, keysOutPath: String? = nil,
-        showValues: Bool = false, queueLimit: Int = 100_000, mirrorBatch: Int = 128, ttlToleranceMs: Int64 = 1000,
+        showValues: Bool = false, queueLimit: Int = 100_000, mirrorBatch: Int = 512, ttlToleranceMs: Int64 = 1000,
         drainDeadline: TimeAmount = .seconds(5), mirrorRetryAfter: TimeAmount = .milliseconds(500), maxClients: Int = 10_000,
         metricsHost: String? = nil, metricsPort: Int? = nil
     ) {

@@ -4,12 +4,15 @@ import NIOConcurrencyHelpers
 import NIOCore
 import RESP
 import RedisClient
+import UpstashClient
 
 /// What every client session shares: the mirror side, the comparer, the records and the counters.
 final class ShadowEngine: Sendable {
     let configuration: ShadowConfiguration
     let table: CommandTable
     let mirror: any Backend
+    /// After the flip, Upstash answers clients (over REST) and `mirror` is the old Redis; nil before.
+    let answeringUpstash: UpstashClient?
     let metrics: ShadowMetrics
     let divergent: DivergentKeys
     let scripts = ScriptRegistry()
@@ -20,13 +23,17 @@ final class ShadowEngine: Sendable {
     private let rendering: ReplyRendering
     private let queued = NIOLockedValueBox(0)
     private let downUntil = NIOLockedValueBox<NIODeadline?>(nil)
-    private let queues = NIOLockedValueBox<[UInt64: MirrorQueue]>([:])
+    /// A connection's mirrored items all go to one lane, so they reach the other side in order; a lane
+    /// sends whatever is waiting as one batch, one batch at a time, so connections share round trips.
+    private let lanes = NIOLockedValueBox<[MirrorQueue]>([])
+    static let laneCount = 4
     private let nextConnection = NIOLockedValueBox<UInt64>(0)
 
     init(
-        configuration: ShadowConfiguration, table: CommandTable, mirror: any Backend, metrics: ShadowMetrics,
-        divergent: DivergentKeys, logger: Logger
+        configuration: ShadowConfiguration, table: CommandTable, mirror: any Backend, answeringUpstash: UpstashClient?,
+        metrics: ShadowMetrics, divergent: DivergentKeys, logger: Logger
     ) throws {
+        self.answeringUpstash = answeringUpstash
         self.configuration = configuration
         self.table = table
         self.mirror = mirror
@@ -36,24 +43,19 @@ final class ShadowEngine: Sendable {
         self.log = try configuration.mismatchLogPath.map { try MismatchLog(path: $0) }
         self.comparer = ReplyComparer(ttlToleranceMs: configuration.ttlToleranceMs)
         self.rendering = ReplyRendering(showValues: configuration.showValues)
+        let lanes = (0..<Self.laneCount).map { _ in MirrorQueue(engine: self) }
+        self.lanes.withLockedValue { $0 = lanes }
     }
 
     // MARK: connections
 
-    /// A new connection id and its mirror queue.
+    /// A new connection id and the mirror lane its items go through.
     func openConnection() -> (UInt64, MirrorQueue) {
         let id = nextConnection.withLockedValue { n -> UInt64 in
             n += 1
             return n
         }
-        let queue = MirrorQueue(engine: self)
-        queues.withLockedValue { $0[id] = queue }
-        return (id, queue)
-    }
-
-    /// The connection ended; its queue keeps draining on its own.
-    func closeConnection(_ id: UInt64) {
-        queues.withLockedValue { _ = $0.removeValue(forKey: id) }
+        return (id, lanes.withLockedValue { $0[Int(id % UInt64($0.count))] })
     }
 
     // MARK: the bound
@@ -78,13 +80,12 @@ final class ShadowEngine: Sendable {
     var queueDepth: Int { queued.withLockedValue { $0 } }
 
     /// Waits until the mirror queues are empty or `deadline` passes; then records what is left as dropped.
-    func drain(until deadline: NIODeadline, extraQueues: [MirrorQueue] = []) async {
+    func drain(until deadline: NIODeadline) async {
         while queueDepth > 0 && NIODeadline.now() < deadline {
             try? await Task.sleep(nanoseconds: 5_000_000)
         }
         guard queueDepth > 0 else { return }
-        let all = queues.withLockedValue { Array($0.values) } + extraQueues
-        for q in all { q.abandon() }
+        for lane in lanes.withLockedValue({ $0 }) { lane.abandon() }
     }
 
     // MARK: running items on the mirror side
@@ -191,7 +192,8 @@ final class ShadowEngine: Sendable {
     /// Compares (or fails) an item and records any mismatch; then releases a waiting dual-write reply.
     func settle(_ item: MirrorItem, outcome: MirrorOutcome) {
         var mismatch: MismatchClass?
-        var mirrorText: String
+        // rendered only for a record: most replies match
+        var mirrorText: () -> String
         switch outcome {
         case .reply(let reply):
             switch item.unit {
@@ -202,13 +204,13 @@ final class ShadowEngine: Sendable {
             if mismatch == .diff, tracker.raced(keys: item.keys, connection: item.connection, since: item.snapshot) {
                 mismatch = .race
             }
-            mirrorText = rendering.render(reply)
+            mirrorText = { self.rendering.render(reply) }
         case .unavailable(let why):
             mismatch = .shadowUnavailable
-            mirrorText = "(unavailable: \(why))"
+            mirrorText = { "(unavailable: \(why))" }
         case .dropped:
             mismatch = .dropped
-            mirrorText = "(not sent: mirror queue full or shutdown deadline passed)"
+            mirrorText = { "(not sent: mirror queue full or shutdown deadline passed)" }
         }
         if item.isWrite { tracker.settled(keys: item.keys) }
         if let mismatch {
@@ -223,17 +225,19 @@ final class ShadowEngine: Sendable {
             log?.append(
                 MismatchRecord(
                     time: Date(), connection: item.connection, command: item.commandName, keys: item.keys,
-                    primary: rendering.render(item.primary), mirror: mirrorText, mismatchClass: mismatch,
+                    primary: rendering.render(item.primary), mirror: mirrorText(), mismatchClass: mismatch,
                     lagMs: Int64((NIODeadline.now() - item.primaryAt).nanoseconds / 1_000_000)))
         }
         item.completion?()
     }
 
-    static func isName(_ bytes: [UInt8], _ name: String) -> Bool {
-        let n = Array(name.utf8)
-        guard bytes.count == n.count else { return false }
-        for (a, b) in zip(bytes, n) where (a >= 97 && a <= 122 ? a - 32 : a) != b { return false }
-        return true
+    /// `bytes` is the command name `name` (upper case ASCII), in any case; allocates nothing.
+    static func isName(_ bytes: [UInt8], _ name: StaticString) -> Bool {
+        guard bytes.count == name.utf8CodeUnitCount else { return false }
+        return name.withUTF8Buffer { n in
+            for (a, b) in zip(bytes, n) where (a >= 97 && a <= 122 ? a - 32 : a) != b { return false }
+            return true
+        }
     }
 
     static func describe(_ error: any Error) -> String {

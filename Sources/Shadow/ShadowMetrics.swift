@@ -18,6 +18,8 @@ public final class ShadowMetrics: Sendable {
         public var mirrorLatency = Histogram()
         /// From the primary's reply to the mirror's reply.
         public var mirrorLag = Histogram()
+        /// Round trip of one forwarded batch (one client read) to the primary.
+        public var primaryLatency = Histogram()
     }
 
     /// A cumulative histogram with fixed buckets.
@@ -56,6 +58,8 @@ public final class ShadowMetrics: Sendable {
     }
     func connectionClosed() { state.withLockedValue { $0.connectionsOpen -= 1 } }
 
+    func primaryAnswered(latency: Double) { state.withLockedValue { $0.primaryLatency.observe(latency) } }
+
     func mirrored(_ n: Int, latency: Double, lags: [Double]) {
         state.withLockedValue {
             $0.commandsMirrored += n
@@ -92,6 +96,9 @@ public final class ShadowMetrics: Sendable {
         out += "upshift_shadow_connections_refused_total \(s.connectionsRefused)\n"
         metric("upshift_shadow_protocol_errors_total", "counter", "Client connections closed for malformed RESP.")
         out += "upshift_shadow_protocol_errors_total \(s.protocolErrors)\n"
+        histogram(
+            &out, "upshift_shadow_primary_latency_seconds", "Round trip of one forwarded batch to the side answering clients.",
+            s.primaryLatency)
         histogram(&out, "upshift_shadow_mirror_latency_seconds", "Round trip of one batch to the mirror side.", s.mirrorLatency)
         histogram(&out, "upshift_shadow_mirror_lag_seconds", "From the primary's reply to the mirror's, per command.", s.mirrorLag)
         return out

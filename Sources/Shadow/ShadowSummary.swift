@@ -12,8 +12,9 @@ public struct ShadowSummary: Sendable {
     /// True when no reply really diverged (only `diff` is a failure).
     public var held: Bool { (metrics.mismatches[.diff] ?? 0) == 0 }
 
-    /// The summary for people, with the reconcile command when keys diverged.
-    public func render(primary: String) -> String {
+    /// The summary for people, with the reconcile command when keys diverged. `primary` is the
+    /// Redis the copy reads from; `flipped` when Upstash answered and that Redis was the rollback side.
+    public func render(primary: String, flipped: Bool = false) -> String {
         var lines: [String] = []
         let m = metrics
         lines.append("shadow: \(m.commandsProxied) commands proxied, \(m.commandsMirrored) mirrored, \(m.connectionsTotal) connections")
@@ -22,13 +23,20 @@ public struct ShadowSummary: Sendable {
         if !m.incompatible.isEmpty {
             let top = m.incompatible.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }
             lines.append(
-                "commands Upstash will not serve over REST (sent to the primary only): "
+                (flipped
+                    ? "commands Upstash does not serve over REST (the handshake answered by the proxy, the rest refused): "
+                    : "commands Upstash will not serve over REST (sent to the primary only): ")
                     + top.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
         if m.protocolErrors > 0 { lines.append("clients closed for malformed RESP: \(m.protocolErrors)") }
         if let mismatchLogPath { lines.append("mismatch log: \(mismatchLogPath)") }
         if lostRecords > 0 { lines.append("warning: \(lostRecords) mismatch records lost (disk too slow)") }
-        if divergentKeys > 0 {
+        if divergentKeys > 0 && flipped {
+            lines.append(
+                "\(divergentKeys) keys on which the old Redis (the rollback side) may differ from Upstash"
+                    + (keysOutPath.map { ", written to \($0)" } ?? ""))
+            lines.append("  before rolling back, re-read them from Upstash; Upstash itself holds every write the app made")
+        } else if divergentKeys > 0 {
             if let keysOutPath {
                 lines.append("\(divergentKeys) divergent keys written to \(keysOutPath); reconcile with:")
                 lines.append("  upshift migrate --source \(primary) --target TARGET --keys-from \(keysOutPath)")

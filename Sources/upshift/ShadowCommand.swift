@@ -24,7 +24,9 @@ struct ShadowCommand: AsyncParsableCommand {
     @Option(help: "The Redis that answers clients. Env: REDIS_URL.")
     var primary: String?
     @OptionGroup var target: TargetOptions
-    @Option(name: .customLong("primary-side"), help: "redis (today's primary answers) or upstash (the flip).")
+    @Option(
+        name: .customLong("primary-side"),
+        help: "redis (today's primary answers) or upstash (the flip: the target answers, --primary keeps every write for rollback).")
     var primarySide: String = "redis"
     @Option(help: "shadow (mirror asynchronously) or dual-write (replies wait for both sides).")
     var mode: String = "shadow"
@@ -55,21 +57,23 @@ struct ShadowCommand: AsyncParsableCommand {
 
     func validate() throws {
         _ = try configuration()
-        if primarySide != "redis" {
-            throw ValidationError("--primary-side upstash (the flip) is not available yet; only redis")
-        }
+        guard primarySide == "redis" || primarySide == "upstash" else { throw ValidationError("--primary-side is redis or upstash") }
     }
+
+    /// The flip: the target answers clients and the --primary Redis is written for rollback.
+    private var flipped: Bool { primarySide == "upstash" }
 
     func run() async throws {
         var config = try configuration()
         var logger = Logger(label: "upshift.shadow")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let mirrorSide = try mirrorBackend()
+        let (mirrorSide, answering) = try sides(&config)
         let proxy: ShadowProxy
         do {
-            proxy = try await ShadowProxy.start(config, mirror: mirrorSide, logger: logger)
+            proxy = try await ShadowProxy.start(config, mirror: mirrorSide, answeringFrom: answering, logger: logger)
         } catch {
             await mirrorSide.close()
+            await answering?.close()
             throw CLIError("\(error)")
         }
         config = proxy.configuration
@@ -81,8 +85,35 @@ struct ShadowCommand: AsyncParsableCommand {
         _ = await TerminationSignal.wait()
         let summary = await proxy.shutdown()
         await mirrorSide.close()
-        FileHandle.standardError.write(Data((summary.render(primary: config.primary.description) + "\n").utf8))
+        await answering?.close()
+        let source = flipped ? (mirrorSide.displayName) : config.primary.description
+        FileHandle.standardError.write(Data((summary.render(primary: source, flipped: flipped) + "\n").utf8))
         if !summary.held { throw ExitCode(1) }
+    }
+
+    /// The side mirrored to, and the Upstash that answers clients after the flip (nil before it).
+    /// A flip to a RESP target swaps the two Redis URLs: the target answers, --primary is mirrored.
+    private func sides(_ config: inout ShadowConfiguration) throws -> (any Backend, UpstashClient?) {
+        guard flipped else { return (try mirrorBackend(), nil) }
+        guard let url = try target.endpoint() else { throw ValidationError("give --target URL (or set UPSTASH_REDIS_REST_URL)") }
+        let oldPrimary = config.primary
+        let rollback = RedisClient(url: oldPrimary, connections: 4, options: mirrorOptions)
+        if TargetOptions.isRESP(url) {
+            do {
+                config.primary = try RedisURL(url)
+            } catch {
+                throw ValidationError(error.description)
+            }
+            return (rollback, nil)
+        }
+        var options = UpstashClientOptions()
+        // an answered write must not run twice: the app sees the error and decides, as it would with Redis
+        options.retry = .never
+        return (rollback, try target.restClient(url: url, options: options))
+    }
+
+    private var mirrorOptions: RedisConnectionOptions {
+        RedisConnectionOptions(connectTimeout: .milliseconds(Int64(mirrorTimeout)), readTimeout: .milliseconds(Int64(mirrorTimeout)))
     }
 
     private func mirrorBackend() throws -> any Backend {
@@ -96,9 +127,7 @@ struct ShadowCommand: AsyncParsableCommand {
             return try target.restClient(url: url, options: options)
         }
         do {
-            let options = RedisConnectionOptions(
-                connectTimeout: .milliseconds(Int64(mirrorTimeout)), readTimeout: .milliseconds(Int64(mirrorTimeout)))
-            return RedisClient(url: try RedisURL(url), connections: 4, options: options)
+            return RedisClient(url: try RedisURL(url), connections: 4, options: mirrorOptions)
         } catch {
             throw ValidationError(error.description)
         }

@@ -9,7 +9,8 @@ import UpstashProfile
 struct TargetOptions: ParsableArguments {
     @Option(
         help: """
-            The Upstash REST URL, https://…upstash.io, or a RESP URL: rediss://default:TOKEN@…upstash.io:6379 (Upstash over TLS;             TLS settings as ?tls-ca=FILE&… query parameters), redis://… Env: UPSTASH_REDIS_REST_URL.
+            The Upstash REST URL, https://…upstash.io, or a RESP URL: rediss://default:TOKEN@…upstash.io:6379 \
+            (Upstash over TLS; TLS settings as ?tls-ca=FILE&… query parameters), redis://… Env: UPSTASH_REDIS_REST_URL.
             """)
     var target: String?
 

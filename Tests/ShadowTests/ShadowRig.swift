@@ -59,11 +59,14 @@ final class ShadowRig: @unchecked Sendable {
     }
 
     /// The mismatch log's records, each parsed from its JSON line.
-    func records() throws -> [[String: Any]] {
-        guard let text = try? String(contentsOfFile: logPath, encoding: .utf8) else { return [] }
-        return try text.split(separator: "\n").map {
-            try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:]
-        }
+    func records() throws -> [[String: Any]] { try mismatchRecords(at: logPath) }
+}
+
+/// A mismatch log's records, each parsed from its JSON line; none when there is no log.
+func mismatchRecords(at path: String) throws -> [[String: Any]] {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+    return try text.split(separator: "\n").map {
+        try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:]
     }
 }
 

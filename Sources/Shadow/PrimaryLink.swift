@@ -1,0 +1,36 @@
+import NIOCore
+
+/// A session's way to the side that answers its client: a TCP connection to Redis, or Upstash's
+/// REST API (the flip). Used only on the session's event loop.
+///
+/// Whatever the side, replies come back to the session as RESP bytes, one reply per command, in
+/// order (`ClientSession.primaryRead`), so routing, mirroring and comparing work the same both ways.
+protocol PrimaryLink: AnyObject {
+    /// Sends commands: `argvs` parsed, `encoded` their RESP bytes (a link uses whichever it needs).
+    func send(_ argvs: [[[UInt8]]], encoded: ByteBuffer)
+    /// Stops (false) or resumes (true) taking replies: the client is not reading its own.
+    func setReading(_ on: Bool)
+    /// Ends the link; replies still owed are dropped.
+    func close()
+}
+
+/// A TCP connection to a Redis primary: bytes pass through untouched.
+final class ChannelLink: PrimaryLink {
+    let channel: any Channel
+
+    init(_ channel: any Channel) {
+        self.channel = channel
+    }
+
+    func send(_ argvs: [[[UInt8]]], encoded: ByteBuffer) {
+        channel.writeAndFlush(encoded, promise: nil)
+    }
+
+    func setReading(_ on: Bool) {
+        try? channel.syncOptions?.setOption(.autoRead, value: on)
+    }
+
+    func close() {
+        channel.close(promise: nil)
+    }
+}

@@ -1,0 +1,158 @@
+import RESP
+import UpstashProfile
+
+/// What a session served by Upstash's REST API does with one command.
+enum RESTStep: Equatable {
+    /// The proxy answers itself with these reply bytes.
+    case reply([UInt8])
+    /// Upstash answers: the command joins the next `/pipeline` request.
+    case remote(RESPCommand)
+    /// EXEC: the queued commands go to `/multi-exec` as one transaction.
+    case transaction([RESPCommand])
+    /// QUIT: answer, then close the connection.
+    case replyAndClose([UInt8])
+}
+
+/// The per-connection state a client expects of Redis and Upstash's REST API does not keep:
+/// MULTI's queue, the login, the database. One command in, one step out; no I/O, so it is tested alone.
+///
+/// After the flip (`--primary-side upstash`) an app talks to Upstash through the proxy without a
+/// code change: its connection handshake (AUTH, HELLO 2, CLIENT SETNAME, SELECT 0) is answered here,
+/// MULTI…EXEC becomes one `/multi-exec`, and what Upstash cannot serve over REST (blocking commands,
+/// WATCH, SUBSCRIBE, SELECT n) gets one clear error instead of a request that would fail its whole pipeline.
+struct RESTConnectionState {
+    /// The password clients log in with: the old primary's, so the app's URL keeps working.
+    let password: [UInt8]?
+    private var queued: [RESPCommand]?
+    private var aborted = false
+    /// The client asked for RESP3 (HELLO 3): Upstash's RESP2 replies are upgraded for it.
+    private(set) var resp3 = false
+
+    init(password: [UInt8]?) {
+        self.password = password
+    }
+
+    /// True between MULTI and EXEC/DISCARD.
+    var inTransaction: Bool { queued != nil }
+
+    mutating func step(_ argv: [[UInt8]]) -> RESTStep {
+        let name = UpstashCompatibility.commandName(argv)
+        switch name {
+        case "MULTI":
+            if queued != nil { return error("ERR MULTI calls can not be nested") }
+            queued = []
+            aborted = false
+            return .reply(Self.ok)
+        case "EXEC":
+            guard let commands = queued else { return error("ERR EXEC without MULTI") }
+            queued = nil
+            if aborted { return error("EXECABORT Transaction discarded because of previous errors.") }
+            if commands.isEmpty { return .reply(Array("*0\r\n".utf8)) }
+            return .transaction(commands)
+        case "DISCARD":
+            guard queued != nil else { return error("ERR DISCARD without MULTI") }
+            queued = nil
+            return .reply(Self.ok)
+        case "QUIT":
+            return .replyAndClose(Self.ok)
+        case "RESET":
+            queued = nil
+            resp3 = false
+            return .reply(Array("+RESET\r\n".utf8))
+        default:
+            break
+        }
+        let answer = local(name, argv)
+        if queued != nil {
+            // Redis checks a queued command when it arrives; a refused one aborts the transaction at EXEC.
+            if let answer {
+                if answer.first == UInt8(ascii: "-") { aborted = true }
+                return .reply(answer)
+            }
+            queued!.append(RESPCommand(arguments: argv))
+            return .reply(Array("+QUEUED\r\n".utf8))
+        }
+        if let answer { return .reply(answer) }
+        return .remote(RESPCommand(arguments: argv))
+    }
+
+    /// The proxy's own answer to a command, or nil when Upstash answers it.
+    private mutating func local(_ name: String, _ argv: [[UInt8]]) -> [UInt8]? {
+        switch name {
+        case "AUTH":
+            guard argv.count == 2 || argv.count == 3 else { return errorBytes("ERR wrong number of arguments for 'auth' command") }
+            return login(argv.last!)
+        case "HELLO":
+            return hello(argv)
+        case "SELECT":
+            guard argv.count == 2 else { return errorBytes("ERR wrong number of arguments for 'select' command") }
+            return argv[1] == Array("0".utf8) ? Self.ok : errorBytes("ERR upshift: Upstash has a single database 0")
+        case "CLIENT":
+            let sub = argv.count > 1 ? String(decoding: argv[1], as: UTF8.self).uppercased() : ""
+            switch sub {
+            case "SETNAME", "SETINFO", "NO-EVICT", "NO-TOUCH": return Self.ok
+            case "GETNAME": return Array("$-1\r\n".utf8)
+            default: break
+            }
+        case "UNWATCH":
+            // Nothing is ever watched here, so there is nothing to forget.
+            return Self.ok
+        default:
+            break
+        }
+        if let refusal = UpstashCompatibility.refusal(for: argv) {
+            return errorBytes("ERR upshift: \(name) is not served by Upstash over REST (\(refusal))")
+        }
+        return nil
+    }
+
+    private func login(_ given: [UInt8]) -> [UInt8] {
+        guard let password else { return Self.ok }
+        return given == password ? Self.ok : errorBytes("WRONGPASS invalid username-password pair or user is disabled.")
+    }
+
+    /// HELLO [2|3] [AUTH user pass] [SETNAME name]: the handshake, answered in the protocol asked for.
+    private mutating func hello(_ argv: [[UInt8]]) -> [UInt8] {
+        var proto = resp3 ? 3 : 2
+        if argv.count > 1 {
+            switch argv[1] {
+            case Array("2".utf8): proto = 2
+            case Array("3".utf8): proto = 3
+            default: return errorBytes("NOPROTO sorry, this protocol version is not supported.")
+            }
+        }
+        var i = 2
+        while i < argv.count {
+            let option = String(decoding: argv[i], as: UTF8.self).uppercased()
+            if option == "AUTH", i + 2 < argv.count {
+                let answer = login(argv[i + 2])
+                if answer != Self.ok { return answer }
+                i += 3
+            } else if option == "SETNAME", i + 1 < argv.count {
+                i += 2
+            } else {
+                return errorBytes("ERR Syntax error in HELLO option '\(option)'")
+            }
+        }
+        resp3 = proto == 3
+        var out: [UInt8] = []
+        let fields: [RESPValue] = [
+            .bulk("server"), .bulk("redis"), .bulk("version"), .bulk("7.0.0"), .bulk("proto"), .integer(Int64(proto)), .bulk("id"),
+            .integer(1), .bulk("mode"), .bulk("standalone"), .bulk("role"), .bulk("master"), .bulk("modules"), .array([]),
+        ]
+        if resp3 {
+            RESP3Upgrade.encode(.array(fields), as: .map, into: &out)
+        } else {
+            RESPSerializer.write(.array(fields), into: &out)
+        }
+        return out
+    }
+
+    private func error(_ text: String) -> RESTStep { .reply(errorBytes(text)) }
+
+    private func errorBytes(_ text: String) -> [UInt8] {
+        RESPSerializer.encode(.error(Array(text.utf8.map { $0 == 13 || $0 == 10 ? 32 : $0 })))
+    }
+
+    static let ok = Array("+OK\r\n".utf8)
+}

@@ -1,0 +1,79 @@
+import RESP
+import Testing
+
+@testable import Shadow
+
+@Suite("the connection state the proxy keeps for Upstash after the flip")
+struct RESTConnectionStateTests {
+    private func argv(_ words: String...) -> [[UInt8]] { words.map { Array($0.utf8) } }
+    private func reply(_ text: String) -> RESTStep { .reply(Array(text.utf8)) }
+
+    @Test("MULTI queues, EXEC sends one transaction, DISCARD forgets, nesting and strays are errors")
+    func transactions() {
+        var s = RESTConnectionState(password: nil)
+        #expect(s.step(argv("EXEC")) == reply("-ERR EXEC without MULTI\r\n"))
+        #expect(s.step(argv("multi")) == reply("+OK\r\n"))
+        #expect(s.step(argv("MULTI")) == reply("-ERR MULTI calls can not be nested\r\n"))
+        #expect(s.step(argv("SET", "a", "1")) == reply("+QUEUED\r\n"))
+        #expect(s.step(argv("INCR", "a")) == reply("+QUEUED\r\n"))
+        #expect(s.step(argv("EXEC")) == .transaction([RESPCommand("SET", "a", "1"), RESPCommand("INCR", "a")]))
+        #expect(!s.inTransaction)
+        #expect(s.step(argv("MULTI")) == reply("+OK\r\n"))
+        #expect(s.step(argv("DISCARD")) == reply("+OK\r\n"))
+        #expect(s.step(argv("DISCARD")) == reply("-ERR DISCARD without MULTI\r\n"))
+        #expect(s.step(argv("MULTI")) == reply("+OK\r\n"))
+        #expect(s.step(argv("EXEC")) == reply("*0\r\n"))
+    }
+
+    @Test("a refused command inside MULTI aborts the transaction at EXEC, as Redis does")
+    func refusedInsideTransaction() {
+        var s = RESTConnectionState(password: nil)
+        _ = s.step(argv("MULTI"))
+        guard case .reply(let bytes) = s.step(argv("BLPOP", "q", "0")) else {
+            Issue.record("BLPOP was not answered by the proxy")
+            return
+        }
+        #expect(String(decoding: bytes, as: UTF8.self).hasPrefix("-ERR upshift: BLPOP is not served by Upstash over REST"))
+        #expect(s.step(argv("SET", "a", "1")) == reply("+QUEUED\r\n"))
+        #expect(s.step(argv("EXEC")) == reply("-EXECABORT Transaction discarded because of previous errors.\r\n"))
+    }
+
+    @Test("the handshake: AUTH against the old primary's password, HELLO 2 or 3, CLIENT SETNAME, SELECT 0")
+    func handshake() {
+        var s = RESTConnectionState(password: Array("pw".utf8))
+        #expect(s.step(argv("AUTH", "pw")) == reply("+OK\r\n"))
+        #expect(s.step(argv("AUTH", "default", "pw")) == reply("+OK\r\n"))
+        #expect(s.step(argv("AUTH", "wrong")) == reply("-WRONGPASS invalid username-password pair or user is disabled.\r\n"))
+        #expect(s.step(argv("HELLO", "4")) == reply("-NOPROTO sorry, this protocol version is not supported.\r\n"))
+        guard case .reply(let hello3) = s.step(argv("HELLO", "3")) else {
+            Issue.record("HELLO 3 was not answered by the proxy")
+            return
+        }
+        #expect(hello3.starts(with: Array("%7\r\n$6\r\nserver\r\n".utf8)))
+        #expect(s.resp3)
+        #expect(
+            s.step(argv("HELLO", "2", "AUTH", "default", "wrong"))
+                == reply("-WRONGPASS invalid username-password pair or user is disabled.\r\n"))
+        guard case .reply(let hello) = s.step(argv("HELLO", "2", "AUTH", "default", "pw", "SETNAME", "app")) else {
+            Issue.record("HELLO was not answered by the proxy")
+            return
+        }
+        #expect(hello.starts(with: Array("*14\r\n$6\r\nserver\r\n".utf8)))
+        #expect(!s.resp3)
+        #expect(s.step(argv("CLIENT", "SETNAME", "app")) == reply("+OK\r\n"))
+        #expect(s.step(argv("SELECT", "0")) == reply("+OK\r\n"))
+        #expect(s.step(argv("SELECT", "2")) == reply("-ERR upshift: Upstash has a single database 0\r\n"))
+        #expect(s.step(argv("QUIT")) == .replyAndClose(Array("+OK\r\n".utf8)))
+        var open = RESTConnectionState(password: nil)
+        #expect(open.step(argv("AUTH", "anything")) == reply("+OK\r\n"))
+    }
+
+    @Test("what Upstash serves goes to Upstash untouched, binary arguments included")
+    func remote() {
+        var s = RESTConnectionState(password: nil)
+        let binary: [[UInt8]] = [Array("SET".utf8), [0xFF, 0x00], [0xFE]]
+        #expect(s.step(binary) == .remote(RESPCommand(arguments: binary)))
+        #expect(s.step(argv("PING")) == .remote(RESPCommand("PING")))
+        #expect(s.step(argv("EVALSHA", "abc", "0")) == .remote(RESPCommand("EVALSHA", "abc", "0")))
+    }
+}
