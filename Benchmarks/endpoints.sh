@@ -44,33 +44,34 @@ migrate tls "rediss://localhost:$TLS?tls-ca=$WORK/ca.crt"
 # Both sides of the shard comparison are timed by the wall clock, process start-up included.
 now() { date +%s.%N; }
 elapsed() { python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$1" "$(now)"; }
-start=$(now)
-migrate one "redis://127.0.0.1:$ONE"
-ONE_WALL=$(elapsed "$start")
-start=$(now)
-migrate shard0 "redis://127.0.0.1:$SH" --shard 0/2 &
-S0=$!
-migrate shard1 "redis://127.0.0.1:$SH" --shard 1/2 &
-S1=$!
-wait "$S0" "$S1"
-TWO=$(elapsed "$start")
+# one_vs_two PREFIX ONE-PORT SHARD-PORT: one process into one target, then two shards at once into
+# the other; sets ONE_WALL and TWO_WALL.
+one_vs_two() {
+  local prefix="$1" start s0 s1
+  start=$(now)
+  migrate "${prefix}one" "redis://127.0.0.1:$2"
+  ONE_WALL=$(elapsed "$start")
+  start=$(now)
+  migrate "${prefix}shard0" "redis://127.0.0.1:$3" --shard 0/2 &
+  s0=$!
+  migrate "${prefix}shard1" "redis://127.0.0.1:$3" --shard 1/2 &
+  s1=$!
+  wait "$s0" "$s1"
+  TWO_WALL=$(elapsed "$start")
+}
+one_vs_two "" "$ONE" "$SH"
+ONE_WALL_LONE=$ONE_WALL
+TWO=$TWO_WALL
 SH_KEYS=$(redis-cli -p "$SH" dbsize)
 ONE_KEYS=$(redis-cli -p "$ONE" dbsize)
 # The cluster source, timed the same way.
 export SOURCE="redis://127.0.0.1:$C1"
-start=$(now)
-migrate cone "redis://127.0.0.1:$CONE"
-C_ONE=$(elapsed "$start")
-start=$(now)
-migrate cshard0 "redis://127.0.0.1:$CSH" --shard 0/2 &
-S0=$!
-migrate cshard1 "redis://127.0.0.1:$CSH" --shard 1/2 &
-S1=$!
-wait "$S0" "$S1"
-C_TWO=$(elapsed "$start")
+one_vs_two c "$CONE" "$CSH"
+C_ONE=$ONE_WALL
+C_TWO=$TWO_WALL
 C_KEYS=$(redis-cli -p "$CSH" dbsize)
 
-python3 - "$KEYS_N" "$(seconds rest)" "$(seconds resp)" "$(seconds tls)" "$ONE_WALL" "$TWO" \
+python3 - "$KEYS_N" "$(seconds rest)" "$(seconds resp)" "$(seconds tls)" "$ONE_WALL_LONE" "$TWO" \
   "$(copied shard0)" "$(copied shard1)" "$ONE_KEYS" "$SH_KEYS" "$C_ONE" "$C_TWO" "$(copied cshard0)" "$(copied cshard1)" "$C_KEYS" \
   >"$WORK/section.md" <<'PY'
 import subprocess, sys
