@@ -87,6 +87,52 @@ struct ClusterSourceTests {
         }
     }
 
+    @Test("a cluster copy killed mid-run resumes from its checkpoint (the cursor names the shard) and ends exact")
+    func killAndResume() async throws {
+        try await withRedisCluster { cluster in
+            try await withRedisServer { target in
+                let source = try await RedisClusterClient.connect(seed: RedisURL(cluster.url))
+                for chunk in stride(from: 0, to: 12_000, by: 2000) {
+                    _ = try await source.send(batch: (chunk..<chunk + 2000).map { RESPCommand("RPUSH", "q:\($0)", "a", "b") })
+                }
+                let checkpoint = cluster.nodes[0].directory.appendingPathComponent("cp.json").path
+                let args = [
+                    "migrate", "--source", cluster.url, "--target", target.url, "--checkpoint", checkpoint, "--batch", "20",
+                    "--concurrency", "1",
+                ]
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: try upshiftBinary())
+                p.arguments = args
+                p.standardOutput = FileHandle.nullDevice
+                p.standardError = FileHandle.nullDevice
+                try p.run()
+                var cursor = ""
+                for _ in 0..<1000 where cursor.isEmpty {
+                    try await Task.sleep(nanoseconds: 5_000_000)
+                    // wait until the copy has moved past the first master, so the resume starts elsewhere
+                    if let data = FileManager.default.contents(atPath: checkpoint),
+                        let cp = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let c = cp["cursor"] as? String,
+                        c.hasPrefix("1:") || c.hasPrefix("2:")
+                    {
+                        cursor = c
+                        kill(p.processIdentifier, SIGKILL)
+                    }
+                }
+                var status: Int32 = 0
+                waitpid(p.processIdentifier, &status, 0)
+                #expect(!cursor.isEmpty, "the copy never got past the first master before it finished")
+                let t = try target.client()
+                let partial = try await t.send(RESPCommand("DBSIZE")).integer ?? 0
+                #expect(partial > 0 && partial < 12_000, "\(partial) keys before the kill")
+                let resumed = try runUpshift(args + ["--resume"])
+                #expect(resumed.status == 0, "\(resumed.stderr)")
+                #expect(try await keyspaceDifferences(source, t).isEmpty)
+                await t.close()
+                await source.close()
+            }
+        }
+    }
+
     @Test("--shard on a cluster: two shards, disjoint, together the whole keyspace")
     func shards() async throws {
         try await withRedisCluster { cluster in
