@@ -100,12 +100,7 @@ struct ClusterSourceTests {
                     "migrate", "--source", cluster.url, "--target", target.url, "--checkpoint", checkpoint, "--batch", "20",
                     "--concurrency", "1",
                 ]
-                let p = Process()
-                p.executableURL = URL(fileURLWithPath: try upshiftBinary())
-                p.arguments = args
-                p.standardOutput = FileHandle.nullDevice
-                p.standardError = FileHandle.nullDevice
-                try p.run()
+                let p = try startUpshift(args)
                 var cursor = ""
                 for _ in 0..<1000 where cursor.isEmpty {
                     try await Task.sleep(nanoseconds: 5_000_000)

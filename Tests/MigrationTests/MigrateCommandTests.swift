@@ -21,12 +21,7 @@ struct MigrateCommandTests {
                     "migrate", "--source", source.url, "--target", target.url, "--checkpoint", checkpoint, "--batch", "50",
                     "--concurrency", "2",
                 ]
-                let p = Process()
-                p.executableURL = URL(fileURLWithPath: try upshiftBinary())
-                p.arguments = args
-                p.standardOutput = FileHandle.nullDevice
-                p.standardError = FileHandle.nullDevice
-                try p.run()
+                let p = try startUpshift(args)
                 // kill it once it has checkpointed at least one batch but before it is done
                 var killed = false
                 for _ in 0..<400 {

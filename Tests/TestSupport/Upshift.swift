@@ -20,6 +20,17 @@ public func upshiftBinary() throws -> String {
     throw TestSupportError("upshift binary not built: run `swift build` (make test does)")
 }
 
+/// Starts `upshift` in the background, its output discarded: for tests that kill it mid-run.
+public func startUpshift(_ arguments: [String]) throws -> Process {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: try upshiftBinary())
+    p.arguments = arguments
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    return p
+}
+
 /// Runs `upshift` with arguments and waits for it (bounded by `timeout` seconds).
 public func runUpshift(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 120) throws -> CommandResult {
     let p = Process()
