@@ -255,9 +255,9 @@ final class ClientSession: ChannelInboundHandler {
 
     private func connectPrimary(context: ChannelHandlerContext) {
         let url = engine.configuration.primary
-        if let upstash = engine.answeringUpstash {
-            // The flip: Upstash answers; the app logs in with the old primary's password as before.
-            primary = RESTLink(client: upstash, loop: context.eventLoop, session: self, password: url.password.map { Array($0.utf8) })
+        if let pooled = engine.pooledPrimary {
+            // The app logs in with the primary URL's password, as it did before the proxy.
+            primary = PooledLink(primary: pooled, loop: context.eventLoop, session: self, password: url.password.map { Array($0.utf8) })
             startReading()
             return
         }

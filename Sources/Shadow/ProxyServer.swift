@@ -4,7 +4,6 @@ import NIOCore
 import NIOPosix
 import RESP
 import RedisClient
-import UpstashClient
 
 /// `upshift shadow`: a RESP proxy that answers from the primary, mirrors to the other side,
 /// compares the replies and records every divergence.
@@ -44,11 +43,12 @@ public final class ShadowProxy: Sendable {
     /// Reads the primary's command metadata, binds the listener (and metrics), and starts serving.
     /// `mirror` is the other side (a Redis or an Upstash client); the caller closes it after `shutdown()`.
     ///
-    /// The flip: given `answeringFrom`, Upstash answers clients over REST while `mirror` (the old
-    /// Redis, `configuration.primary`) keeps being written for rollback; the command metadata is
-    /// still read from `configuration.primary`.
+    /// Given `answeringFrom`, that side answers clients instead of one connection per client to
+    /// `configuration.primary`: `.upstash` is the flip, with `mirror` (the old Redis) written for
+    /// rollback; `.cluster` serves a Redis Cluster primary. The command metadata and the password
+    /// clients log in with still come from `configuration.primary`.
     public static func start(
-        _ configuration: ShadowConfiguration, mirror: any Backend, answeringFrom upstash: UpstashClient? = nil,
+        _ configuration: ShadowConfiguration, mirror: any Backend, answeringFrom pooled: PooledPrimary? = nil,
         logger: Logger = Logger(label: "upshift.shadow")
     ) async throws -> ShadowProxy {
         let probe = RedisClient(url: configuration.primary, connections: 1)
@@ -63,7 +63,7 @@ public final class ShadowProxy: Sendable {
         let metrics = ShadowMetrics()
         let divergent = DivergentKeys()
         let engine = try ShadowEngine(
-            configuration: configuration, table: table, mirror: mirror, answeringUpstash: upstash, metrics: metrics, divergent: divergent,
+            configuration: configuration, table: table, mirror: mirror, pooledPrimary: pooled, metrics: metrics, divergent: divergent,
             logger: logger)
         let clients = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
         let server: any Channel
@@ -107,7 +107,7 @@ public final class ShadowProxy: Sendable {
             "shadow proxy started",
             metadata: [
                 "listen": "\(configuration.host):\(server.localAddress?.port ?? 0)",
-                "primary": "\(upstash?.displayName ?? configuration.primary.description)",
+                "primary": "\(pooled?.displayName ?? configuration.primary.description)",
                 "mirror": "\(mirror.displayName)", "mode": "\(configuration.mode.rawValue)",
             ])
         return ShadowProxy(

@@ -4,15 +4,15 @@ import NIOConcurrencyHelpers
 import NIOCore
 import RESP
 import RedisClient
-import UpstashClient
 
 /// What every client session shares: the mirror side, the comparer, the records and the counters.
 final class ShadowEngine: Sendable {
     let configuration: ShadowConfiguration
     let table: CommandTable
     let mirror: any Backend
-    /// After the flip, Upstash answers clients (over REST) and `mirror` is the old Redis; nil before.
-    let answeringUpstash: UpstashClient?
+    /// Who answers clients when it is not one connection per client to `configuration.primary`:
+    /// Upstash after the flip (`mirror` is then the old Redis), or a Redis Cluster.
+    let pooledPrimary: PooledPrimary?
     let metrics: ShadowMetrics
     let divergent: DivergentKeys
     let scripts = ScriptRegistry()
@@ -30,10 +30,10 @@ final class ShadowEngine: Sendable {
     private let nextConnection = NIOLockedValueBox<UInt64>(0)
 
     init(
-        configuration: ShadowConfiguration, table: CommandTable, mirror: any Backend, answeringUpstash: UpstashClient?,
+        configuration: ShadowConfiguration, table: CommandTable, mirror: any Backend, pooledPrimary: PooledPrimary?,
         metrics: ShadowMetrics, divergent: DivergentKeys, logger: Logger
     ) throws {
-        self.answeringUpstash = answeringUpstash
+        self.pooledPrimary = pooledPrimary
         self.configuration = configuration
         self.table = table
         self.mirror = mirror

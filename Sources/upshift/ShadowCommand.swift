@@ -21,7 +21,7 @@ struct ShadowCommand: AsyncParsableCommand {
 
     @Option(help: "Address to listen on, host:port (port 0 picks a free one).")
     var listen: String = "127.0.0.1:6380"
-    @Option(help: "The Redis that answers clients. Env: REDIS_URL.")
+    @Option(help: "The Redis that answers clients (a Redis Cluster seed node: the whole cluster). Env: REDIS_URL.")
     var primary: String?
     @OptionGroup var target: TargetOptions
     @Option(
@@ -67,7 +67,7 @@ struct ShadowCommand: AsyncParsableCommand {
         var config = try configuration()
         var logger = Logger(label: "upshift.shadow")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let (mirrorSide, answering) = try sides(&config)
+        let (mirrorSide, answering) = try await sides(&config)
         let proxy: ShadowProxy
         do {
             proxy = try await ShadowProxy.start(config, mirror: mirrorSide, answeringFrom: answering, logger: logger)
@@ -91,13 +91,26 @@ struct ShadowCommand: AsyncParsableCommand {
         if !summary.held { throw ExitCode(1) }
     }
 
-    /// The side mirrored to, and the Upstash that answers clients after the flip (nil before it).
+    /// The side mirrored to, and the side that answers clients through a shared client: Upstash
+    /// after the flip, or a Redis Cluster primary (nil: one connection per client to --primary).
     /// A flip to a RESP target swaps the two Redis URLs: the target answers, --primary is mirrored.
-    private func sides(_ config: inout ShadowConfiguration) throws -> (any Backend, UpstashClient?) {
-        guard flipped else { return (try mirrorBackend(), nil) }
+    private func sides(_ config: inout ShadowConfiguration) async throws -> (any Backend, PooledPrimary?) {
+        // unreachable: ShadowProxy.start says so in its own words
+        let cluster = (try? await RedisClusterClient.isCluster(config.primary, options: mirrorOptions)) == true
+        guard flipped else {
+            let mirror = try mirrorBackend()
+            guard cluster else { return (mirror, nil) }
+            do {
+                return (mirror, .cluster(try await clusterClient(config.primary)))
+            } catch {
+                await mirror.close()
+                throw error
+            }
+        }
         guard let url = try target.endpoint() else { throw ValidationError("give --target URL (or set UPSTASH_REDIS_REST_URL)") }
         let oldPrimary = config.primary
-        let rollback = RedisClient(url: oldPrimary, connections: 4, options: mirrorOptions)
+        let rollback: any Backend =
+            cluster ? try await clusterClient(oldPrimary) : RedisClient(url: oldPrimary, connections: 4, options: mirrorOptions)
         if TargetOptions.isRESP(url) {
             do {
                 config.primary = try RedisURL(url)
@@ -109,7 +122,15 @@ struct ShadowCommand: AsyncParsableCommand {
         var options = UpstashClientOptions()
         // an answered write must not run twice: the app sees the error and decides, as it would with Redis
         options.retry = .never
-        return (rollback, try target.restClient(url: url, options: options))
+        return (rollback, .upstash(try target.restClient(url: url, options: options)))
+    }
+
+    private func clusterClient(_ seed: RedisURL) async throws -> RedisClusterClient {
+        do {
+            return try await RedisClusterClient.connect(seed: seed, connections: 4, options: mirrorOptions)
+        } catch {
+            throw CLIError("--primary is a Redis Cluster that cannot be read: \(error)")
+        }
     }
 
     private var mirrorOptions: RedisConnectionOptions {

@@ -41,7 +41,7 @@ final class RESTRig: @unchecked Sendable {
         var logger = Logger(label: "test.flip")
         logger.logLevel = .warning
         if flipped {
-            proxy = try await ShadowProxy.start(config, mirror: rollback, answeringFrom: upstash, logger: logger)
+            proxy = try await ShadowProxy.start(config, mirror: rollback, answeringFrom: .upstash(upstash), logger: logger)
         } else {
             proxy = try await ShadowProxy.start(config, mirror: upstash, logger: logger)
         }

@@ -102,7 +102,7 @@ struct RESP3UpgradeTests {
         #expect(RESP3Upgrade.shape(of: [Array("SPOP".utf8), Array("s".utf8)]) == .plain)
         #expect(RESP3Upgrade.shape(of: [Array("SET".utf8)]) == .plain)
         let exec = RESPSerializer.encode(.array([.bulk("1.5"), .array([.bulk("f"), .bulk("v")])]))
-        let upgraded = RESTLink.upgrade(exec, [RESPCommand("ZSCORE", "z", "a"), RESPCommand("HGETALL", "h")], transaction: true)
+        let upgraded = PooledLink.upgrade(exec, [RESPCommand("ZSCORE", "z", "a"), RESPCommand("HGETALL", "h")], transaction: true)
         #expect(String(decoding: upgraded, as: UTF8.self) == "*2\r\n,1.5\r\n%1\r\n$1\r\nf\r\n$1\r\nv\r\n")
     }
 }

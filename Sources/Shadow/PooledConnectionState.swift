@@ -1,41 +1,45 @@
 import RESP
 import UpstashProfile
 
-/// What a session served by Upstash's REST API does with one command.
-enum RESTStep: Equatable {
+/// What a session served by a pooled primary (Upstash over REST, a Redis Cluster) does with one command.
+enum PooledStep: Equatable {
     /// The proxy answers itself with these reply bytes.
     case reply([UInt8])
-    /// Upstash answers: the command joins the next `/pipeline` request.
+    /// The primary answers: the command joins the next request (`/pipeline` on Upstash).
     case remote(RESPCommand)
-    /// EXEC: the queued commands go to `/multi-exec` as one transaction.
+    /// EXEC: the queued commands go as one transaction (`/multi-exec` on Upstash).
     case transaction([RESPCommand])
     /// QUIT: answer, then close the connection.
     case replyAndClose([UInt8])
 }
 
-/// The per-connection state a client expects of Redis and Upstash's REST API does not keep:
-/// MULTI's queue, the login, the database. One command in, one step out; no I/O, so it is tested alone.
+/// The per-connection state a client expects of Redis and a pooled primary does not keep: MULTI's
+/// queue, the login, the protocol, the database. One command in, one step out; no I/O, so it is tested alone.
 ///
 /// After the flip (`--primary-side upstash`) an app talks to Upstash through the proxy without a
-/// code change: its connection handshake (AUTH, HELLO 2, CLIENT SETNAME, SELECT 0) is answered here,
-/// MULTI…EXEC becomes one `/multi-exec`, and what Upstash cannot serve over REST (blocking commands,
-/// WATCH, SUBSCRIBE, SELECT n) gets one clear error instead of a request that would fail its whole pipeline.
-struct RESTConnectionState {
+/// code change: its connection handshake (AUTH, HELLO, CLIENT SETNAME, SELECT 0) is answered here,
+/// MULTI…EXEC becomes one `/multi-exec`, and what the primary cannot serve this way (blocking
+/// commands, WATCH, SUBSCRIBE, SELECT n) gets one clear error instead of a request that would fail
+/// its whole pipeline.
+struct PooledConnectionState {
     /// The password clients log in with: the old primary's, so the app's URL keeps working.
     let password: [UInt8]?
+    /// The error text for a command the primary cannot serve this way, nil for one it can.
+    private let refusal: (([[UInt8]]) -> String?)
     private var queued: [RESPCommand]?
     private var aborted = false
     /// The client asked for RESP3 (HELLO 3): Upstash's RESP2 replies are upgraded for it.
     private(set) var resp3 = false
 
-    init(password: [UInt8]?) {
+    init(password: [UInt8]?, refusal: @escaping ([[UInt8]]) -> String? = PooledPrimary.upstashRefusal) {
         self.password = password
+        self.refusal = refusal
     }
 
     /// True between MULTI and EXEC/DISCARD.
     var inTransaction: Bool { queued != nil }
 
-    mutating func step(_ argv: [[UInt8]]) -> RESTStep {
+    mutating func step(_ argv: [[UInt8]]) -> PooledStep {
         let name = UpstashCompatibility.commandName(argv)
         switch name {
         case "MULTI":
@@ -86,7 +90,7 @@ struct RESTConnectionState {
             return hello(argv)
         case "SELECT":
             guard argv.count == 2 else { return errorBytes("ERR wrong number of arguments for 'select' command") }
-            return argv[1] == Array("0".utf8) ? Self.ok : errorBytes("ERR upshift: Upstash has a single database 0")
+            return argv[1] == Array("0".utf8) ? Self.ok : errorBytes("ERR upshift: the primary has a single database 0")
         case "CLIENT":
             let sub = argv.count > 1 ? String(decoding: argv[1], as: UTF8.self).uppercased() : ""
             switch sub {
@@ -100,10 +104,7 @@ struct RESTConnectionState {
         default:
             break
         }
-        if let refusal = UpstashCompatibility.refusal(for: argv) {
-            return errorBytes("ERR upshift: \(name) is not served by Upstash over REST (\(refusal))")
-        }
-        return nil
+        return refusal(argv).map(errorBytes)
     }
 
     private func login(_ given: [UInt8]) -> [UInt8] {
@@ -148,7 +149,7 @@ struct RESTConnectionState {
         return out
     }
 
-    private func error(_ text: String) -> RESTStep { .reply(errorBytes(text)) }
+    private func error(_ text: String) -> PooledStep { .reply(errorBytes(text)) }
 
     private func errorBytes(_ text: String) -> [UInt8] {
         RESPSerializer.encode(.error(Array(text.utf8.map { $0 == 13 || $0 == 10 ? 32 : $0 })))

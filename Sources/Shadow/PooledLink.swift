@@ -1,22 +1,21 @@
 import NIOCore
 import RESP
-import UpstashClient
 
-/// The flip's link (`--primary-side upstash`): a session's commands answered by Upstash over
-/// REST, as exact RESP2 replies (`Upstash-Response-Format: resp2`).
+/// A session's link to a pooled primary (`PooledPrimary`): Upstash over REST after the flip, or a
+/// Redis Cluster through its cluster-aware client. Replies come back as RESP bytes, one per command.
 ///
-/// One request in flight per connection keeps the connection's commands in order on Upstash;
-/// commands that arrive meanwhile go together in the next `/pipeline`, so a pipelining client gets
-/// requests as large as its pipeline. Connection state Upstash does not keep is answered by
-/// `RESTConnectionState`. Used only on the session's event loop.
-final class RESTLink: PrimaryLink {
-    private let client: UpstashClient
+/// One request in flight per connection keeps the connection's commands in order; commands that
+/// arrive meanwhile go together in the next request, so a pipelining client gets requests as large
+/// as its pipeline. Connection state the primary does not keep is answered by
+/// `PooledConnectionState`. Used only on the session's event loop.
+final class PooledLink: PrimaryLink {
+    private let primary: PooledPrimary
     private let loop: any EventLoop
     private weak var session: ClientSession?
-    private var state: RESTConnectionState
+    private var state: PooledConnectionState
     private var pending = CircularBuffer<[[UInt8]]>()
     /// A step taken from `pending` that must wait for the request in flight (it may not overtake it).
-    private var carried: RESTStep?
+    private var carried: PooledStep?
     private var inFlight = false
     private var reading = true
     private var closed = false
@@ -28,11 +27,11 @@ final class RESTLink: PrimaryLink {
     static let highWater = 8192
     static let lowWater = 1024
 
-    init(client: UpstashClient, loop: any EventLoop, session: ClientSession, password: [UInt8]?) {
-        self.client = client
+    init(primary: PooledPrimary, loop: any EventLoop, session: ClientSession, password: [UInt8]?) {
+        self.primary = primary
         self.loop = loop
         self.session = session
-        self.state = RESTConnectionState(password: password)
+        self.state = PooledConnectionState(password: password, refusal: primary.refusal)
     }
 
     func send(_ argvs: [[[UInt8]]], encoded: ByteBuffer) {
@@ -65,7 +64,7 @@ final class RESTLink: PrimaryLink {
         // A HELLO taken from `pending` changes the protocol only for what comes after it.
         var resp3 = state.resp3
         steps: while true {
-            let step: RESTStep
+            let step: PooledStep
             if let c = carried {
                 step = c
                 carried = nil
@@ -115,23 +114,23 @@ final class RESTLink: PrimaryLink {
         let loop = self.loop
         let finish: @Sendable ([UInt8]) -> Void = { bytes in loop.execute { bound.value.answered(bytes) } }
         let request: Request = transaction.map { .transaction($0) } ?? .pipeline(batch)
-        let client = self.client
-        Task { [resp3] in finish(await request.run(on: client, resp3: resp3)) }
+        let primary = self.primary
+        Task { [resp3] in finish(await request.run(on: primary, resp3: resp3)) }
     }
 
-    /// What one round trip to Upstash carries.
+    /// What one round trip to the primary carries.
     private enum Request: Sendable {
         case pipeline([RESPCommand])
         case transaction([RESPCommand])
 
-        func run(on client: UpstashClient, resp3: Bool) async -> [UInt8] {
+        func run(on primary: PooledPrimary, resp3: Bool) async -> [UInt8] {
             switch self {
             case .pipeline(let commands):
-                let bytes = await RESTLink.replies(to: commands, from: client)
-                return resp3 ? RESTLink.upgrade(bytes, commands) : bytes
+                let bytes = await primary.replies(to: commands)
+                return resp3 ? PooledLink.upgrade(bytes, commands) : bytes
             case .transaction(let commands):
-                let bytes = await RESTLink.transaction(commands, on: client)
-                return resp3 ? RESTLink.upgrade(bytes, commands, transaction: true) : bytes
+                let bytes = await primary.transaction(commands)
+                return resp3 ? PooledLink.upgrade(bytes, commands, transaction: true) : bytes
             }
         }
     }
@@ -168,53 +167,5 @@ final class RESTLink: PrimaryLink {
         guard !bytes.isEmpty, !closed, let session else { return }
         session.primaryRead(ByteBufferAllocator().buffer(bytes: bytes))
         session.primaryReadComplete()
-    }
-
-    /// One RESP2 reply per command, in order; an error reply for each when Upstash could not answer.
-    static func replies(to commands: [RESPCommand], from client: UpstashClient) async -> [UInt8] {
-        do {
-            let bytes = try await client.rawRESP2(batch: commands)
-            let count = countReplies(bytes)
-            guard count == commands.count else {
-                return errors(
-                    commands.count, "Upstash sent \(count.map(String.init) ?? "unreadable") replies to \(commands.count) commands")
-            }
-            return bytes
-        } catch let error where error.status == nil && (error.kind == .limit || error.kind == .unencodable) && commands.count > 1 {
-            // Refused while planning, before anything was sent: one command's size must not fail its neighbours.
-            var out: [UInt8] = []
-            for command in commands { out += await replies(to: [command], from: client) }
-            return out
-        } catch {
-            return errors(commands.count, error.detail)
-        }
-    }
-
-    /// EXEC's reply from `/multi-exec` (its replies typed as JSON carries them: `OK` comes back as a bulk string).
-    static func transaction(_ commands: [RESPCommand], on client: UpstashClient) async -> [UInt8] {
-        do {
-            return RESPSerializer.encode(try await client.transaction(commands))
-        } catch {
-            return errors(1, error.detail)
-        }
-    }
-
-    private static func countReplies(_ bytes: [UInt8]) -> Int? {
-        var reader = ReplyReader()
-        reader.feed(ByteBufferAllocator().buffer(bytes: bytes))
-        var n = 0
-        do {
-            while try reader.next() != nil { n += 1 }
-        } catch {
-            return nil
-        }
-        return n
-    }
-
-    private static func errors(_ count: Int, _ why: String) -> [UInt8] {
-        let line = Array("ERR upshift: Upstash did not answer: \(why)".utf8.map { $0 == 13 || $0 == 10 ? 32 : $0 })
-        var out: [UInt8] = []
-        for _ in 0..<count { RESPSerializer.write(.error(line), into: &out) }
-        return out
     }
 }

@@ -1,16 +1,17 @@
 import RESP
+import RedisClient
 import Testing
 
 @testable import Shadow
 
 @Suite("the connection state the proxy keeps for Upstash after the flip")
-struct RESTConnectionStateTests {
+struct PooledConnectionStateTests {
     private func argv(_ words: String...) -> [[UInt8]] { words.map { Array($0.utf8) } }
-    private func reply(_ text: String) -> RESTStep { .reply(Array(text.utf8)) }
+    private func reply(_ text: String) -> PooledStep { .reply(Array(text.utf8)) }
 
     @Test("MULTI queues, EXEC sends one transaction, DISCARD forgets, nesting and strays are errors")
     func transactions() {
-        var s = RESTConnectionState(password: nil)
+        var s = PooledConnectionState(password: nil)
         #expect(s.step(argv("EXEC")) == reply("-ERR EXEC without MULTI\r\n"))
         #expect(s.step(argv("multi")) == reply("+OK\r\n"))
         #expect(s.step(argv("MULTI")) == reply("-ERR MULTI calls can not be nested\r\n"))
@@ -27,7 +28,7 @@ struct RESTConnectionStateTests {
 
     @Test("a refused command inside MULTI aborts the transaction at EXEC, as Redis does")
     func refusedInsideTransaction() {
-        var s = RESTConnectionState(password: nil)
+        var s = PooledConnectionState(password: nil)
         _ = s.step(argv("MULTI"))
         guard case .reply(let bytes) = s.step(argv("BLPOP", "q", "0")) else {
             Issue.record("BLPOP was not answered by the proxy")
@@ -40,7 +41,7 @@ struct RESTConnectionStateTests {
 
     @Test("the handshake: AUTH against the old primary's password, HELLO 2 or 3, CLIENT SETNAME, SELECT 0")
     func handshake() {
-        var s = RESTConnectionState(password: Array("pw".utf8))
+        var s = PooledConnectionState(password: Array("pw".utf8))
         #expect(s.step(argv("AUTH", "pw")) == reply("+OK\r\n"))
         #expect(s.step(argv("AUTH", "default", "pw")) == reply("+OK\r\n"))
         #expect(s.step(argv("AUTH", "wrong")) == reply("-WRONGPASS invalid username-password pair or user is disabled.\r\n"))
@@ -62,15 +63,30 @@ struct RESTConnectionStateTests {
         #expect(!s.resp3)
         #expect(s.step(argv("CLIENT", "SETNAME", "app")) == reply("+OK\r\n"))
         #expect(s.step(argv("SELECT", "0")) == reply("+OK\r\n"))
-        #expect(s.step(argv("SELECT", "2")) == reply("-ERR upshift: Upstash has a single database 0\r\n"))
+        #expect(s.step(argv("SELECT", "2")) == reply("-ERR upshift: the primary has a single database 0\r\n"))
         #expect(s.step(argv("QUIT")) == .replyAndClose(Array("+OK\r\n".utf8)))
-        var open = RESTConnectionState(password: nil)
+        var open = PooledConnectionState(password: nil)
         #expect(open.step(argv("AUTH", "anything")) == reply("+OK\r\n"))
+    }
+
+    @Test("a cluster primary refuses only what needs a connection of its own; admin commands go through")
+    func clusterRefusals() throws {
+        let primary = PooledPrimary.cluster(RedisClient(url: try RedisURL("redis://127.0.0.1:1")))
+        var s = PooledConnectionState(password: nil, refusal: primary.refusal)
+        for blocked in [argv("BLPOP", "q", "0"), argv("SUBSCRIBE", "c"), argv("WATCH", "k")] {
+            guard case .reply(let bytes) = s.step(blocked) else {
+                Issue.record("\(blocked) was sent to the cluster")
+                continue
+            }
+            #expect(String(decoding: bytes, as: UTF8.self).contains("needs a connection of its own"))
+        }
+        #expect(s.step(argv("CONFIG", "GET", "maxmemory")) == .remote(RESPCommand("CONFIG", "GET", "maxmemory")))
+        #expect(s.step(argv("XREAD", "STREAMS", "s", "0")) == .remote(RESPCommand("XREAD", "STREAMS", "s", "0")))
     }
 
     @Test("what Upstash serves goes to Upstash untouched, binary arguments included")
     func remote() {
-        var s = RESTConnectionState(password: nil)
+        var s = PooledConnectionState(password: nil)
         let binary: [[UInt8]] = [Array("SET".utf8), [0xFF, 0x00], [0xFE]]
         #expect(s.step(binary) == .remote(RESPCommand(arguments: binary)))
         #expect(s.step(argv("PING")) == .remote(RESPCommand("PING")))
