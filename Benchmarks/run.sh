@@ -36,5 +36,5 @@ table += "| benchmark | measured | baseline (same run) | ratio |\n|---|---|---|-
 table += "".join(f"| {b} | {m} | {base} | {r} |\n" for b, m, base, r in rows)
 first = text.find("\n## ")
 text = text[:first + 1] + table + "\n" + text[first + 1:] if first >= 0 else text + "\n" + table
-open(path, "w").write(text)
+open(path, "w").write(re.sub(r"\n{3,}", "\n\n", text))
 PY
