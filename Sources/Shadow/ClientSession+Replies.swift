@@ -37,9 +37,8 @@ extension ClientSession {
             return nil
         case .passthrough:
             // A refused SUBSCRIBE (bad arity, or Upstash after the flip) leaves the connection as it was.
-            if reply.isError {
-                subscribed = false
-            } else {
+            if !reply.isError {
+                subscribed = true
                 primaryPassthrough = true
             }
             return nil

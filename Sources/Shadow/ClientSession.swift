@@ -23,7 +23,7 @@ final class ClientSession: ChannelInboundHandler {
         /// EXEC: the transaction's commands, or nil when it is not mirrored; `lostKeys` are written keys
         /// the mirror will not see (a command Upstash refuses was inside).
         case exec([(RESPCommand, CommandTraits)]?, lostKeys: [[UInt8]])
-        /// SUBSCRIBE: from its reply on, everything passes through.
+        /// SUBSCRIBE: from its (successful) reply on, everything passes through.
         case passthrough
     }
 
@@ -147,7 +147,8 @@ final class ClientSession: ChannelInboundHandler {
             // RESP3 replies are compared in RESP2 shapes; a few commands also nest differently (see ReplyComparer).
             if argv.count > 1 { resp3 = argv[1] == [UInt8(ascii: "3")] }
         case .subscribe:
-            subscribed = true
+            // Pass-through starts with the server's confirmation: commands pipelined behind a
+            // SUBSCRIBE it refuses are routed and mirrored as usual.
             action = .passthrough
         case .multi:
             transaction = []

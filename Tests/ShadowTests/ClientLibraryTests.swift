@@ -38,6 +38,21 @@ struct ClientLibraryTests {
         #expect(differences.isEmpty, "\(differences)")
     }
 
+    @Test("a SUBSCRIBE the server refuses leaves the connection mirrored, not in pass-through")
+    func refusedSubscribe() async throws {
+        let rig = try await ShadowRig()
+        defer { rig.stop() }
+        let client = try rig.client()
+        let replies = try await client.send(batch: [RESPCommand("SUBSCRIBE"), RESPCommand("SET", "after", "v")])
+        #expect(replies[0].isError)
+        #expect(replies[1] == .ok)
+        await client.close()
+        _ = await rig.shutdown()
+        let target = try rig.target.client()
+        #expect(try await target.send(RESPCommand("GET", "after")) == .bulk("v"))
+        await target.close()
+    }
+
     @Test("redis-cli through the proxy: commands, a piped transaction (with COMMAND DOCS first), pipe mode")
     func redisCli() async throws {
         let rig = try await ShadowRig()
