@@ -21,7 +21,7 @@ final class PooledLink: PrimaryLink {
     private var closed = false
     private var clientPaused = false
 
-    /// Commands in one `/pipeline` request at most.
+    /// Commands in one request (one `/pipeline` on Upstash) at most.
     static let maxBatch = 512
     /// Commands waiting before the client is no longer read, and when it is read again.
     static let highWater = 8192
