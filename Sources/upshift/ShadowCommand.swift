@@ -112,11 +112,7 @@ struct ShadowCommand: AsyncParsableCommand {
         let rollback: any Backend =
             cluster ? try await clusterClient(oldPrimary) : RedisClient(url: oldPrimary, connections: 4, options: mirrorOptions)
         if TargetOptions.isRESP(url) {
-            do {
-                config.primary = try RedisURL(url)
-            } catch {
-                throw ValidationError(error.description)
-            }
+            config.primary = try target.redisURL(url)
             return (rollback, nil)
         }
         var options = UpstashClientOptions()
@@ -147,11 +143,8 @@ struct ShadowCommand: AsyncParsableCommand {
             options.retry = .never
             return try target.restClient(url: url, options: options)
         }
-        do {
-            return RedisClient(url: try RedisURL(url), connections: 4, options: mirrorOptions)
-        } catch {
-            throw ValidationError(error.description)
-        }
+        // Upstash over RESP (rediss://default:TOKEN@…): the token is the password when the URL has none
+        return RedisClient(url: try target.redisURL(url), connections: 4, options: mirrorOptions)
     }
 
     private func configuration() throws -> ShadowConfiguration {
