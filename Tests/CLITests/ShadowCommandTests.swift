@@ -17,18 +17,8 @@ private final class ShadowProcess {
         process.standardOutput = out
         process.standardError = errors
         try process.run()
-        var seen = ""
-        var found: Int?
-        let deadline = Date().addingTimeInterval(15)
-        while found == nil, Date() < deadline, process.isRunning {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            seen += String(decoding: chunk, as: UTF8.self)
-            if let r = seen.range(of: "shadow listening on 127.0.0.1:") {
-                let digits = seen[r.upperBound...].prefix { $0.isNumber }
-                if seen[r.upperBound...].dropFirst(digits.count).first == "\n" { found = Int(digits) }
-            }
-        }
+        reapWhenTestsDie(process.processIdentifier)
+        let (found, seen) = announcedPort(out, of: process, after: "shadow listening on 127.0.0.1:", then: "\n")
         guard let found else {
             process.terminate()
             throw TestSupportError("the proxy did not start: \(seen)")

@@ -19,18 +19,7 @@ public final class GatewayProcess: @unchecked Sendable {
         p.standardError = FileHandle.nullDevice
         try p.run()
         reapWhenTestsDie(p.processIdentifier)
-        var seen = ""
-        let deadline = Date().addingTimeInterval(15)
-        var found: Int? = nil
-        while found == nil && Date() < deadline && p.isRunning {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            seen += String(decoding: chunk, as: UTF8.self)
-            if let r = seen.range(of: "http://127.0.0.1:") {
-                let digits = seen[r.upperBound...].prefix { $0.isNumber }
-                if !digits.isEmpty, seen[r.upperBound...].dropFirst(digits.count).first == " " { found = Int(digits) }
-            }
-        }
+        let (found, seen) = announcedPort(out, of: p, after: "http://127.0.0.1:", then: " ")
         guard let port = found else {
             kill(p.processIdentifier, SIGKILL)
             throw TestSupportError("the gateway did not start: \(seen)")
@@ -95,4 +84,21 @@ private let gatewayBinaryCheck: Result<String, any Error> = Result {
                 + "or set UPSHIFT_GATEWAY_BIN to an upshift binary that serves it")
     }
     return binary
+}
+
+/// Reads a child's standard output until it announces its port (`marker`, the digits, then
+/// `terminator`), for 15 s at most; the port (nil when it never came) and what was read.
+public func announcedPort(_ out: Pipe, of process: Process, after marker: String, then terminator: Character) -> (Int?, String) {
+    var seen = ""
+    let deadline = Date().addingTimeInterval(15)
+    while Date() < deadline && process.isRunning {
+        let chunk = out.fileHandleForReading.availableData
+        if chunk.isEmpty { break }
+        seen += String(decoding: chunk, as: UTF8.self)
+        if let r = seen.range(of: marker) {
+            let digits = seen[r.upperBound...].prefix { $0.isNumber }
+            if !digits.isEmpty, seen[r.upperBound...].dropFirst(digits.count).first == terminator { return (Int(digits), seen) }
+        }
+    }
+    return (nil, seen)
 }
