@@ -1,4 +1,5 @@
 import Foundation
+import Keyspace
 import RESP
 
 /// Key-by-key proof that a target holds what the source holds: both directions, type, value
@@ -21,6 +22,8 @@ public final class Comparer: Sendable {
         var digest: String
         /// A stream's last id, groups, consumers and pending entries, digested.
         var meta: String
+        /// False when the expiry was read as TIME + PTTL (Redis 6), exact only to a millisecond or two.
+        var exactExpiry: Bool
         var exists: Bool { type != "none" && expireAt != -2 }
     }
 
@@ -122,7 +125,7 @@ public final class Comparer: Sendable {
             return State(
                 type: a.first?.text ?? "none", expireAt: a.count > 1 ? a[1].integer ?? -2 : -2,
                 length: a.count > 2 ? Int(a[2].integer ?? 0) : 0, digest: a.count > 3 ? a[3].text ?? "" : "",
-                meta: a.count > 4 ? a[4].text ?? "" : "")
+                meta: a.count > 4 ? a[4].text ?? "" : "", exactExpiry: a.count > 5 ? a[5].integer != 0 : true)
         }
     }
 
@@ -154,7 +157,10 @@ public final class Comparer: Sendable {
                 out.append((key, Difference(key: name, kind: .type, detail: "\(s.type) on the source, \(t.type) on the target")))
                 continue
             }
-            if (s.expireAt < 0) != (t.expireAt < 0) || abs(s.expireAt - t.expireAt) > options.ttlToleranceMs {
+            let tolerance =
+                s.exactExpiry && t.exactExpiry
+                ? options.ttlToleranceMs : max(options.ttlToleranceMs, KeyProbe.expiryPrecisionWithoutPexpiretime)
+            if (s.expireAt < 0) != (t.expireAt < 0) || abs(s.expireAt - t.expireAt) > tolerance {
                 if !expiring {
                     out.append(
                         (key, Difference(key: name, kind: .expiry, detail: "expires at \(describe(s.expireAt)) vs \(describe(t.expireAt))"))

@@ -6,7 +6,8 @@ enum DigestScript {
     /// KEYS: the keys, or none when they travel escaped in ARGV (binary keys over REST).
     /// ARGV[1]: the most elements digested in one call (bigger keys return digest '').
     /// ARGV[2]: with no KEYS, one flag per key (`1` escaped), then the keys from ARGV[3].
-    /// Returns per key {type, absolute expiry ms (-1 none, -2 gone), length, digest, stream metadata digest}.
+    /// Returns per key {type, absolute expiry ms (-1 none, -2 gone), length, digest, stream metadata
+    /// digest, 1 when the expiry is exact (PEXPIRETIME) or 0 when read as TIME + PTTL (Redis 6)}.
     /// Strings, lists, sorted sets and streams are digested in order; hashes and sets with an
     /// order-independent sum of element digests, since their iteration order differs between servers.
     /// A stream's digest covers its entries, last id, groups (name, last delivered id), consumers and
@@ -87,7 +88,7 @@ enum DigestScript {
                   m = redis.sha1hex(table.concat(parts))
                 end
               end
-              out[i] = {typ, exp, len, d, m}
+              out[i] = {typ, exp, len, d, m, hasPexpiretime == false and 0 or 1}
             end
             return out
             """

@@ -30,7 +30,7 @@ public enum KeyProbe {
     /// Lua defining `local function absoluteExpiry(k)`: PEXPIRETIME where the server has it
     /// (Redis ≥ 7), otherwise TIME + PTTL in the same atomic call. -1 none, -2 gone.
     public static let luaAbsoluteExpiry = """
-        local probeNow, hasPexpiretime = nil, nil
+        local hasPexpiretime = nil
         local function absoluteExpiry(k)
           if hasPexpiretime ~= false then
             local ok, e = pcall(redis.call, 'PEXPIRETIME', k)
@@ -42,13 +42,15 @@ public enum KeyProbe {
           end
           local pttl = redis.call('PTTL', k)
           if pttl < 0 then return pttl end
-          if probeNow == nil then
-            local t = redis.call('TIME')
-            probeNow = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-          end
-          return probeNow + pttl
+          -- Redis 6 reads the clock live during a script: TIME beside each PTTL, not once
+          local t = redis.call('TIME')
+          return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + pttl
         end
         """
+
+    /// How far an expiry read without PEXPIRETIME (Redis 6: TIME + PTTL, each in whole
+    /// milliseconds) may be from the true one.
+    public static let expiryPrecisionWithoutPexpiretime: Int64 = 2
 
     /// Lua defining `local function keyLength(k, typ)`: elements of a collection, bytes of a string.
     public static let luaLength = """

@@ -155,7 +155,9 @@ extension Migrator {
         s.billedCommands += outcome.billed
         s.requests += outcome.requests
         for (i, status) in outcome.statuses.enumerated() {
-            if case .failed(let text) = status, case .restore = writes[i].ops.first, Self.isPayloadRefusal(text) {
+            if case .failed(let text) = status, case .simple(let items, _)? = writes[i].ops.first, items.first?.kind == .restore,
+                Self.isPayloadRefusal(text)
+            {
                 refusedDumps.append(owners[i])
                 continue
             }
@@ -239,33 +241,41 @@ extension Migrator {
             if case .failed? = statuses[i] { return }
             statuses[i] = status
         }
+        // a call or operation refused as a whole is sent again: its keys' earlier statuses go
+        func clear(_ i: Int) { statuses[i] = nil }
         for (command, (owners, reply)) in zip(packed.commands, zip(packed.owners, replies)) {
             guard command.name == "EVALSHA" else {
                 outcome.billed += UpstashBilling.billed(command.name)
                 switch reply {
-                case .error(let text): record(owners[0], .failed(String(decoding: text, as: UTF8.self)))
-                case .bulkString(nil): record(owners[0], .existing)
-                default: record(owners[0], .written)
+                case .error(let text): record(owners[0][0], .failed(String(decoding: text, as: UTF8.self)))
+                case .bulkString(nil): record(owners[0][0], .existing)
+                default: record(owners[0][0], .written)
                 }
                 continue
             }
+            let keys = owners.flatMap { $0 }
             guard let results = reply.array, results.count == owners.count + 1, let calls = results[0].integer else {
                 // The call failed as a whole (a declared key refused, BUSY, a limit): every key in it failed with its text.
                 outcome.billed += 1
                 let text = reply.isError ? (reply.text ?? "") : "unexpected reply \(reply)"
-                for o in owners { record(o, .failed(text)) }
-                if Set(owners).count > 1 { refusedWhole.formUnion(owners) }
+                for o in keys { record(o, .failed(text)) }
+                if Set(keys).count > 1 { refusedWhole.formUnion(keys) }
                 continue
             }
             outcome.billed += 1 + Int(calls)
-            for (o, r) in zip(owners, results.dropFirst()) {
+            for (slot, r) in zip(owners, results.dropFirst()) {
                 if let bytes = r.bytes, bytes.first == UInt8(ascii: "!") {
-                    record(o, .failed(String(decoding: bytes.dropFirst(), as: UTF8.self)))
+                    let text = String(decoding: bytes.dropFirst(), as: UTF8.self)
+                    for o in slot { record(o, .failed(text)) }
+                    // an M operation fails as one: its keys go again in halves, down to the one at fault
+                    if slot.count > 1 { refusedWhole.formUnion(slot) }
+                } else if slot.count > 1 || r.integer == nil, let codes = r.bytes, codes.count == slot.count {
+                    for (o, c) in zip(slot, codes) { record(o, c == UInt8(ascii: "0") ? .existing : .written) }
                 } else {
                     switch r.integer {
-                    case 0: record(o, .existing)
-                    case -1: record(o, .nothingToFinish)
-                    default: record(o, .written)
+                    case 0: record(slot[0], .existing)
+                    case -1: record(slot[0], .nothingToFinish)
+                    default: record(slot[0], .written)
                     }
                 }
             }
@@ -276,7 +286,10 @@ extension Migrator {
             let again = try await send(half.map { writes[$0] }, ctx)
             outcome.billed += again.billed
             outcome.requests += again.requests
-            for (i, status) in zip(half, again.statuses) { statuses[i] = status }
+            for (i, status) in zip(half, again.statuses) {
+                clear(i)
+                record(i, status)
+            }
         }
         outcome.statuses = statuses.map { $0 ?? .failed("no reply") }
         return outcome

@@ -137,7 +137,7 @@ public final class Migrator: Sendable {
     private func prepare(_ s: inout MigrationSummary) async throws -> BatchContext {
         let probeSha = try await loadScript(KeyProbe.script, on: source)
         var script = LoadedWriteScript(keyLocking: nil, plain: [])
-        let escape = !(target?.carriesBinary ?? false)
+        let rest = !(target?.carriesBinary ?? false)
         if let target, !options.dryRun {
             let flagged = WriteScript.text(keyLocking: true)
             let loads = try await target.send(batch: [
@@ -153,9 +153,8 @@ public final class Migrator: Sendable {
             if case .bulkString(let locked?) = loads[1] { script.keyLocking = locked }
         }
         let budget = max(16 * 1024, min(options.chunkBytes, options.plan.maxRequestBytes - 256 * 1024))
-        let planner = WritePlanner(budget: budget, escape: escape, skip: options.conflict != .replace)
-        return BatchContext(
-            probeSha: probeSha, script: script, planner: planner, packer: ScriptCallPacker(script: script, escape: escape, budget: budget))
+        let planner = WritePlanner(budget: budget, rest: rest, skip: options.conflict != .replace)
+        return BatchContext(probeSha: probeSha, script: script, planner: planner, packer: ScriptCallPacker(script: script, budget: budget))
     }
 
     private func loadScript(_ text: String, on backend: any Backend) async throws -> [UInt8] {

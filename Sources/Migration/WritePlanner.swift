@@ -22,14 +22,19 @@ struct KeyWrite: Sendable {
 struct WritePlanner: Sendable {
     /// The most bytes one script call's arguments may take in a request body.
     let budget: Int
-    /// True for a REST target: arguments that are not UTF-8 travel escaped.
-    let escape: Bool
+    /// True for a REST target, where a UTF-8 value travels as a JSON string (control characters
+    /// and quotes escaped) and a binary one in the path form's raw body.
+    let rest: Bool
     /// `--on-conflict skip`: existing keys are left alone.
     let skip: Bool
 
-    /// The bytes an argument takes in a request body.
+    /// The bytes an argument takes in a request body, for deciding what fits. Up to 64 KB an
+    /// upper bound serves (in JSON a control character takes 6 bytes) and saves a pass over every
+    /// value; the exact size decides near the budget.
     func cost(_ bytes: [UInt8]) -> Int {
-        (escape && !ScriptEscape.isPlain(bytes) ? ScriptEscape.escapedJSONLength(bytes) : ScriptEscape.jsonLength(bytes)) + 1
+        guard rest else { return bytes.count + 16 }
+        if bytes.count <= 65_536 { return bytes.count * 6 + 16 }
+        return (ScriptEscape.isPlain(bytes) ? ScriptEscape.jsonLength(bytes) : bytes.count) + 16
     }
 
     /// What a whole operation may take, leaving room for the call's keys and headers.
@@ -45,20 +50,20 @@ struct WritePlanner: Sendable {
         switch value {
         case .string(let v):
             let fits = cost(key) + cost(v) <= opBudget
-            if fits && (!escape || (ScriptEscape.isPlain(key) && ScriptEscape.isPlain(v))) {
+            if fits && (!rest || (ScriptEscape.isPlain(key) && ScriptEscape.isPlain(v))) {
                 var args: [any RESPArgumentConvertible] = [key, v]
                 if expireAt > 0 { args += ["PXAT", expireAt] }
                 if skip { args.append("NX") }
                 w.direct = RESPCommand("SET", arguments: args)
             } else if fits {
-                w.ops = [.string(key: key, value: .bytes(v), expireAt: expireAt, skip: skip)]
+                w.ops = [.simple([SimpleWrite(kind: .set, key: key, value: .bytes(v), expireAt: expireAt)], skip: skip)]
             } else {
                 var chunks = chunkWriter(key, .string)
                 w.ops = chunks.ops(.string(v)) + chunks.finish(final: key, expireAt: expireAt, skip: skip, stream: nil)
             }
         case .dump(let payload):
             guard cost(key) + cost(payload) <= opBudget else { return nil }
-            w.ops = [.restore(key: key, payload: payload, expireAt: expireAt, skip: skip)]
+            w.ops = [.simple([SimpleWrite(kind: .restore, key: key, value: .bytes(payload), expireAt: expireAt)], skip: skip)]
         case .collection(let type, let items):
             if cost(key) + items.reduce(0, { $0 + cost($1) }) <= opBudget {
                 w.ops = [.collection(key: key, type: type, items: items.map(WriteArg.bytes), expireAt: expireAt, skip: skip)]
@@ -99,11 +104,23 @@ struct WritePlanner: Sendable {
         var start = 0
         let room = opBudget - cost(piece) - 64
         while start < bytes.count {
-            let n = escape ? ScriptEscape.prefixLength(of: bytes, from: start, escapedBudget: room) : min(room, bytes.count - start)
+            let n = sliceLength(bytes, from: start, room: room)
             ops.append(.piece(key: piece, bytes: Array(bytes[start..<start + n]), first: start == 0))
             start += n
         }
         return ops
+    }
+
+    /// How many bytes from `start` go in one request: `room` of them, fewer for a UTF-8 slice
+    /// whose JSON escapes would make it bigger (a binary slice goes raw, in the path form).
+    func sliceLength(_ bytes: [UInt8], from start: Int, room: Int) -> Int {
+        var n = min(room, bytes.count - start)
+        while rest && n > 1024 {
+            let slice = Array(bytes[start..<start + n])
+            if !ScriptEscape.isPlain(slice) || ScriptEscape.jsonLength(slice) <= room { break }
+            n /= 2
+        }
+        return n
     }
 
     func argCost(_ a: WriteArg) -> Int {
@@ -150,8 +167,7 @@ struct ChunkWriter: Sendable {
         case .string(let bytes):
             var start = 0
             while start < bytes.count {
-                let n =
-                    planner.escape ? ScriptEscape.prefixLength(of: bytes, from: start, escapedBudget: room) : min(room, bytes.count - start)
+                let n = planner.sliceLength(bytes, from: start, room: room)
                 out.append(append(items: [.bytes(Array(bytes[start..<start + n]))], entries: []))
                 start += n
             }

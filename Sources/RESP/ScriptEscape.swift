@@ -1,9 +1,11 @@
 /// Carries any bytes as valid UTF-8 text, which a Lua script on the server turns back into the bytes.
 ///
 /// Upstash's REST API takes JSON, and a JSON string is UTF-8: it cannot hold a pickled or gzipped
-/// value as it is. A command whose arguments are not UTF-8 could go alone in the path form (one
-/// HTTP request per command); escaping lets it stay in a `/pipeline` with its neighbours instead,
-/// inside a script that restores the bytes (`luaUnescape`) before it calls Redis.
+/// value as it is. A single command whose arguments are not UTF-8 could go alone in the path form
+/// (one HTTP request per command); escaping lets it stay in a `/pipeline` with its neighbours
+/// instead, inside a script that restores the bytes (`luaUnescape`) before it calls Redis. Bulk
+/// writers that control their own script (the migration) send one raw blob in the path form
+/// instead, which needs no decoding at all.
 ///
 /// The form: valid UTF-8 sequences pass unchanged, and so does ASCII except control characters
 /// other than tab, LF and CR. Every other byte `b` travels as the two-byte UTF-8 of U+0100 + b
@@ -68,30 +70,6 @@ public enum ScriptEscape {
         return out
     }
 
-    /// How many bytes of `s`, from `start`, escape into at most `budget` bytes (at least one byte
-    /// when any remain), so a value too big for one request can be cut into pieces that each fit.
-    public static func prefixLength(of bytes: [UInt8], from start: Int, escapedBudget budget: Int) -> Int {
-        bytes.withUnsafeBufferPointer { s in
-            var i = start
-            var used = 0
-            while i < s.count {
-                let c = s[i]
-                var n = 1
-                var cost = 2
-                if c < 0x80 {
-                    cost = (c < 0x20 && c != 0x09 && c != 0x0A && c != 0x0D) ? 2 : 1
-                } else if c < 0xC4 || c > 0xC7 {
-                    let len = utf8SequenceLength(s, at: i)
-                    if len > 0 { (n, cost) = (len, len) }
-                }
-                if used + cost > budget && i > start { break }
-                used += cost
-                i += n
-            }
-            return i - start
-        }
-    }
-
     /// The length of `s` written as a JSON string (quotes included), the way the REST client writes
     /// it: for budgeting request sizes before encoding.
     public static func jsonLength(_ bytes: [UInt8]) -> Int {
@@ -103,33 +81,6 @@ public enum ScriptEscape {
                 } else {
                     n += (c == 0x09 || c == 0x0A || c == 0x0D) ? 2 : 6
                 }
-            }
-            return n
-        }
-    }
-
-    /// The length of `s` as a JSON string once escaped (`escape`), without building the escaped form.
-    public static func escapedJSONLength(_ bytes: [UInt8]) -> Int {
-        bytes.withUnsafeBufferPointer { s in
-            var n = 2
-            var i = 0
-            while i < s.count {
-                let c = s[i]
-                if c < 0x80 {
-                    n += (c < 0x20 || c == 0x22 || c == 0x5C) ? 2 : 1
-                    i += 1
-                    continue
-                }
-                if c < 0xC4 || c > 0xC7 {
-                    let len = utf8SequenceLength(s, at: i)
-                    if len > 0 {
-                        n += len
-                        i += len
-                        continue
-                    }
-                }
-                n += 2
-                i += 1
             }
             return n
         }

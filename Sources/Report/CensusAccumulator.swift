@@ -49,6 +49,8 @@ struct DatabaseTally: Sendable {
     var timeToLive = Histogram.timeToLive()
     var migrationCommands = 0
     var migrationBytes = 0
+    /// Keys the copy writes through its batch script (all but UTF-8 strings): one call per `CopyCost.keysPerCall`.
+    var scriptedKeys = 0
 
     /// Keys reported per key looked at.
     var factor: Double {
@@ -90,7 +92,8 @@ struct CensusAccumulator: Sendable {
         databases[d].valueSizes.add(bytes)
         databases[d].keySizes.add(o.key.count)
         databases[d].timeToLive.addTTL(milliseconds: o.ttlMilliseconds)
-        databases[d].migrationCommands += o.migrationCommands
+        databases[d].migrationCommands += o.migrationCommands(chunkBytes: min(4 * 1024 * 1024, limits.maxRequestBytes / 2))
+        if o.type != .string || o.valueIsUTF8 == false { databases[d].scriptedKeys += 1 }
         databases[d].migrationBytes += o.transferBytes
         noteBiggest(o)
         noteProblems(o)
@@ -169,10 +172,16 @@ struct CensusAccumulator: Sendable {
             vanishedKeys: databases.reduce(0) { $0 + $1.vanished }, seconds: seconds)
     }
 
-    /// Commands and bytes a copy of the whole keyspace needs (extrapolated when sampled).
+    /// What a copy of the whole keyspace bills, and the bytes it sends (extrapolated when sampled):
+    /// the keys' commands, one script call per batch of scripted keys, and the two SCRIPT LOADs.
     var migrationTotals: (commands: Int, bytes: Int) {
-        databases.reduce((0, 0)) { acc, db in
-            (acc.0 + scale(db.migrationCommands, db.factor), acc.1 + scale(db.migrationBytes, db.factor))
+        let (commands, bytes, scripted) = databases.reduce((0, 0, 0)) { acc, db in
+            (
+                acc.0 + scale(db.migrationCommands, db.factor), acc.1 + scale(db.migrationBytes, db.factor),
+                acc.2 + scale(db.scriptedKeys, db.factor)
+            )
         }
+        let calls = (scripted + CopyCost.keysPerCall - 1) / CopyCost.keysPerCall
+        return (commands + calls + (commands > 0 ? 2 : 0), bytes)
     }
 }

@@ -22,13 +22,12 @@ public struct PlanFit: Codable, Sendable, Hashable {
 
 /// What the one-off copy takes on the chosen plan: the figures `migrate --dry-run` prints.
 public struct MigrationEstimate: Codable, Sendable, Hashable {
-    /// Elements a collection write carries per command.
-    public static let elementsPerCommand = 1000
     /// Commands per pipelined request.
     public static let commandsPerRequest = 1000
 
     public var plan: String
-    /// One `SET … PXAT` per string; per collection one command per 1,000 elements plus the RENAME.
+    /// Billed commands (`CopyCost`): one `SET … PXAT` per string, one RESTORE per collection, plus
+    /// each batch's script call; bigger keys in chunks.
     public var commands: Int
     /// Pipelined requests, bounded by commands per request and the plan's request size.
     public var requests: Int

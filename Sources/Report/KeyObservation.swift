@@ -26,17 +26,9 @@ struct KeyObservation: Sendable {
         key.count + recordBytes
     }
 
-    /// Commands a copy needs for this key: one `SET … PXAT` for a string; for a collection one
-    /// per `MigrationEstimate.elementsPerCommand` elements plus the RENAME into place.
-    var migrationCommands: Int {
-        switch type {
-        case .string: return 1
-        case .list, .set, .zset, .hash, .stream:
-            let n = max(length ?? 0, 0)
-            let per = MigrationEstimate.elementsPerCommand
-            return (n + per - 1) / per + 1
-        case .json: return 3
-        case .module, .missing: return 0
-        }
+    /// What a copy bills for this key (`CopyCost`, the migration's rule), with the plan's request size.
+    func migrationCommands(chunkBytes: Int) -> Int {
+        CopyCost.commands(
+            type: type, length: max(length ?? 0, 0), bytes: recordBytes, hasTTL: (ttlMilliseconds ?? -1) > 0, chunkBytes: chunkBytes)
     }
 }
