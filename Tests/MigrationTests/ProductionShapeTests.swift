@@ -153,9 +153,13 @@ struct ProductionShapeTests {
                 ])
                 let rest = try UpstashClient(url: gateway.url, token: gateway.token)
                 #expect(rest.maxRequestBytes == 10 * 1024 * 1024)
+                try await resetCommandStats(target)
                 let summary = try await Migrator(source: s, target: rest, targetName: rest.displayName, options: .init()).run()
                 #expect(summary.isComplete, "\(summary.skipped)")
                 #expect(summary.copied == 6)
+                // chunks, pieces and the moves into place are counted as the target ran them
+                let billed = try await billedByCommandStats(target)
+                #expect((0...2).contains(billed - summary.billedCommands), "summary \(summary.billedCommands), target \(billed)")
                 let t = try target.client()
                 let diffs = try await keyspaceDifferences(s, t, ttlToleranceMs: 0)
                 #expect(diffs.isEmpty, "\(diffs)")
@@ -252,8 +256,11 @@ struct ProductionShapeTests {
                 ]
                 for r in try await s.send(batch: cmds) where r.isError { Issue.record("seeding: \(r)") }
                 let rest = try UpstashClient(url: gateway.url, token: gateway.token)
+                try await resetCommandStats(target)
                 let summary = try await Migrator(source: s, target: rest, targetName: rest.displayName, options: .init(mode: mode)).run()
                 #expect(summary.isComplete && summary.copied == 1)
+                let billed = try await billedByCommandStats(target)
+                #expect((0...2).contains(billed - summary.billedCommands), "summary \(summary.billedCommands), target \(billed)")
                 let t = try target.client()
                 for group in ["workers", "audit"] {
                     let a = try await s.send(RESPCommand("XPENDING", "jobs", group, "-", "+", 100)).array ?? []
