@@ -44,6 +44,8 @@ public struct MigrationSummary: Codable, Sendable {
     /// Dry runs: what the copy would take at the plan's commands/s cap, and cost.
     public var estimatedSeconds: Double? = nil
     public var estimatedCostDollars: Double? = nil
+    /// What a dry run had to assume about the target it did not ask.
+    public var assumption: String? = nil
     public var plan = ""
 
     public init() {}
@@ -134,6 +136,7 @@ public struct MigrationSummary: Codable, Sendable {
             lines.append("  at the \(plan) plan's cap the copy takes about \(String(format: "%.0f", est)) s")
         }
         if let cost = estimatedCostDollars { lines.append("  estimated cost of the copy: $\(String(format: "%.4f", cost))") }
+        if let assumption { lines.append("  (\(assumption))") }
         return lines.joined(separator: "\n")
     }
 

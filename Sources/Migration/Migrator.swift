@@ -102,6 +102,10 @@ public final class Migrator: Sendable {
         }
         summary.seconds = (ContinuousClock.now - started).seconds
         if options.dryRun {
+            if options.mode == .auto {
+                summary.assumption =
+                    "assumes the target restores the source's DUMP payloads, as Upstash documents; --mode struct prices the fallback"
+            }
             summary.estimatedSeconds = Double(summary.billedCommands) / Double(options.plan.commandsPerSecond)
             if case .perCommand(let per100K) = options.plan.pricing {
                 summary.estimatedCostDollars = Double(summary.billedCommands) / 100_000 * per100K
