@@ -93,7 +93,7 @@ struct CensusAccumulator: Sendable {
         databases[d].keySizes.add(o.key.count)
         databases[d].timeToLive.addTTL(milliseconds: o.ttlMilliseconds)
         databases[d].migrationCommands += o.migrationCommands(chunkBytes: min(4 * 1024 * 1024, limits.maxRequestBytes / 2))
-        if o.type != .string || o.valueIsUTF8 == false { databases[d].scriptedKeys += 1 }
+        if o.type != .string || o.valueIsUTF8 == false || !ByteText.isValidUTF8(o.key) { databases[d].scriptedKeys += 1 }
         databases[d].migrationBytes += o.transferBytes
         noteBiggest(o)
         noteProblems(o)

@@ -11,8 +11,28 @@ enum Findings {
         var plan: UpstashPlan
     }
 
+    /// Commands refused only over REST: over Upstash's TLS endpoint (a TCP client) they work.
+    static func isRESTOnly(_ refusal: UpstashCompatibility.Refusal, command: String) -> Bool {
+        switch refusal {
+        case .blocking, .pubsubOverREST: return true
+        case .transactionControl: return true
+        default: return false
+        }
+    }
+
     static func build(_ input: Input) -> [Finding] {
         var out = commandFindings(input.facts)
+        if input.cost.shortWindow {
+            out.append(
+                Finding(
+                    id: "short-window", severity: .warning,
+                    title:
+                        "The command rate comes from only \(CostEstimate.describe(seconds: input.cost.uptimeSeconds)) of uptime: the monthly cost is extrapolated from that",
+                    count: input.cost.uptimeSeconds, unit: "seconds", estimatedCount: nil, items: [],
+                    action:
+                        "Run the report again after at least a day of normal traffic (INFO commandstats counts from the server's start) before choosing a plan on price."
+                ))
+        }
         out += keyFindings(input)
         out += databaseFindings(input)
         out += scriptFindings(input.facts)
@@ -34,20 +54,23 @@ enum Findings {
         switch refusal {
         case .blocking:
             return
-                "Replace the blocking call with polling (a non-blocking pop on a timer) or a queue service; REST cannot hold a request open."
+                "Over REST (serverless functions, the HTTP SDKs) replace the blocking call with polling (a non-blocking pop on a timer) or a queue service: REST cannot hold a request open. An app that keeps a TCP client can keep it: blocking commands work over Upstash's TLS endpoint (rediss://default:TOKEN@HOST:6379)."
         case .transactionControl where command == "WATCH" || command == "UNWATCH":
-            return "Rewrite optimistic WATCH/EXEC transactions as one Lua script (EVAL), which Upstash runs atomically."
+            return
+                "Over REST rewrite optimistic WATCH/EXEC transactions as one Lua script (EVAL), which Upstash runs atomically; over Upstash's TLS endpoint (rediss://, a TCP client) WATCH works as it does now."
         case .transactionControl:
             return "Send each transaction as one /multi-exec request (the SDKs' multi()/transaction) instead of MULTI … EXEC."
         case .selectNonZero:
             return
                 "Upstash has only database 0: SELECT 0 is fine; data in other databases moves under a key prefix (see the database findings)."
         case .pubsubOverREST:
-            return "Subscribe over server-sent events (POST /subscribe/<channel>); PUBLISH works as is."
+            return
+                "Over REST subscribe with server-sent events (POST /subscribe/<channel>); over Upstash's TLS endpoint (rediss://, a TCP client) SUBSCRIBE works as is. PUBLISH works either way."
         case .connectionState:
             return "Client libraries send these on connect; over REST there is no connection state, so nothing to port."
         case .cluster:
-            return "Upstash shards by itself: drop cluster-mode client settings."
+            return
+                "Upstash does not shard a database: every key of the cluster goes into one database (mind its storage and the hash tags nobody needs any more); drop cluster-mode client settings."
         case .admin:
             return "Administrative and introspection commands are not available: fine from ops tools on the old server, not from the app."
         }
@@ -65,9 +88,10 @@ enum Findings {
         }
         return order.map { name in
             let (refusal, usages) = byCommand[name]!
+            let path = isRESTOnly(refusal, command: name) ? " (over TLS, a TCP client, it works)" : ""
             return Finding(
                 id: "command-" + name.lowercased(), severity: severity(command: name, refusal: refusal),
-                title: "\(name) is used: \(refusal)", count: usages.reduce(0) { $0 + $1.calls }, unit: "calls", estimatedCount: nil,
+                title: "\(name) is used: \(refusal)\(path)", count: usages.reduce(0) { $0 + $1.calls }, unit: "calls", estimatedCount: nil,
                 items: usages.map { FindingItem(subject: $0.command, calls: $0.calls) }, action: action(command: name, refusal: refusal))
         }
     }

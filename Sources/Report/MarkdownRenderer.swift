@@ -92,20 +92,30 @@ enum MarkdownRenderer {
         let c = r.cost
         var out = ["## Cost", ""]
         out.append(
-            "\(ByteText.count(c.observedCalls)) calls over \(ByteText.duration(seconds: Double(c.uptimeSeconds))) of uptime: "
-                + "\(ByteText.decimal(c.commandsPerSecond, places: 2)) commands/s, about **\(ByteText.count(Int(c.monthlyCommands))) commands a month**."
+            "\(ByteText.count(c.observedCalls)) calls over \(ByteText.duration(seconds: Double(c.uptimeSeconds))) of uptime, "
+                + "\(ByteText.count(c.billedCalls)) of them billed (\(ByteText.count(c.writeCalls)) writes): "
+                + "\(ByteText.decimal(c.commandsPerSecond, places: 2)) billed commands/s, about **\(ByteText.count(Int(c.monthlyCommands))) commands a month**."
         )
+        if c.shortWindow {
+            out.append("")
+            out.append(
+                "> **Short window:** the rates come from \(CostEstimate.describe(seconds: c.uptimeSeconds)) of uptime; a month extrapolated from under a day is a guess."
+            )
+        }
         out.append("")
-        out.append("| plan | storage | storage used | largest record fits | monthly price | fits |")
-        out.append("|---|---:|---:|---|---:|---|")
+        out.append(
+            "| plan | storage | storage used | largest record fits | commands | fixed price | storage | bandwidth | monthly price | fits |")
+        out.append("|---|---:|---:|---|---:|---:|---:|---:|---:|---|")
         for p in c.plans {
             let price = p.monthlyCost.map(ByteText.dollars) ?? "over quota"
             out.append(
                 "| \(p.name) | \(p.storageBytes.map(ByteText.size) ?? "—") | \(p.storageUsed.map { ByteText.decimal($0 * 100, places: 1) + "%" } ?? "—") "
-                    + "| \(p.fitsRecords ? "yes" : "no") | \(price) | \(p.fits ? "✅ yes" : "❌ no") |")
+                    + "| \(p.fitsRecords ? "yes" : "no") | \(ByteText.dollars(p.commandsCost)) | \(ByteText.dollars(p.fixedCost)) "
+                    + "| \(ByteText.dollars(p.storageCost)) | \(ByteText.dollars(p.bandwidthCost)) | \(price) | \(p.fits ? "✅ yes" : "❌ no") |"
+            )
         }
         out.append("")
-        out.append("Prices exclude storage and bandwidth; check upstash.com/pricing before quoting them.")
+        out.append("Assumed: " + c.assumptions.joined(separator: "; ") + ". Check upstash.com/pricing before quoting these prices.")
         out.append("")
         let m = c.migration
         out.append("## Migration estimate (\(m.plan))")

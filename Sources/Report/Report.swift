@@ -15,9 +15,15 @@ public struct ReportOptions: Sendable {
     public var scanCount: Int
     /// Example keys or commands per finding.
     public var examples: Int
+    /// Read regions of a global database, priced in (each bills the writes again).
+    public var readRegions: Int
 
-    public init(plan: UpstashPlan = .payAsYouGo, sample: Int? = nil, topKeys: Int = 10, scanCount: Int = 1000, examples: Int = 5) {
+    public init(
+        plan: UpstashPlan = .payAsYouGo, sample: Int? = nil, topKeys: Int = 10, scanCount: Int = 1000, examples: Int = 5,
+        readRegions: Int = 0
+    ) {
         self.plan = plan
+        self.readRegions = readRegions
         self.sample = sample
         self.topKeys = topKeys
         self.scanCount = scanCount
@@ -121,7 +127,7 @@ public struct Report: Codable, Sendable, Hashable {
         let migration = accumulator.migrationTotals
         let cost = CostEstimate.estimate(
             facts: facts, largestRecordBytes: accumulator.problems.largestRecordBytes, migrationCommands: migration.commands,
-            migrationBytes: migration.bytes, plan: options.plan)
+            migrationBytes: migration.bytes, plan: options.plan, readRegions: options.readRegions)
         let findings = Findings.build(
             .init(
                 facts: facts, census: census, problems: accumulator.problems, databaseExamples: accumulator.databaseExamples, cost: cost,

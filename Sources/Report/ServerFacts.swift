@@ -1,5 +1,6 @@
 import RESP
 import RedisClient
+import UpstashProfile
 
 /// How often the server has run one command since it started (`INFO commandstats`).
 public struct CommandUsage: Codable, Sendable, Hashable {
@@ -37,27 +38,42 @@ public struct ServerFacts: Codable, Sendable, Hashable {
     public var functionLibraries: [FunctionLibrary]
     /// Modules loaded (`INFO modules`), by name.
     public var modules: [String]
+    /// Bytes the server received and sent since it started (`INFO stats`).
+    public var networkBytes: Int = 0
+    /// Commands the server's own COMMAND table flags as writes (for a global database's bill).
+    public var writeCommands: Set<String> = []
 
-    /// Reads INFO (server, memory, keyspace, commandstats, modules) and FUNCTION LIST.
+    /// Reads INFO (server, memory, keyspace, commandstats, modules, stats), FUNCTION LIST and the COMMAND table.
     public static func gather(from backend: any Backend) async throws -> ServerFacts {
-        let sections = ["server", "memory", "keyspace", "commandstats", "modules"]
-        var commands = sections.map { RESPCommand("INFO", $0) }
-        commands.append(RESPCommand("FUNCTION", "LIST"))
-        let replies = try await backend.send(batch: commands)
+        let sections = ["server", "memory", "keyspace", "commandstats", "modules", "stats"]
+        var reads = sections.map { RESPCommand("INFO", $0) }
+        reads.append(RESPCommand("FUNCTION", "LIST"))
+        let replies = try await backend.send(batch: reads)
         if case .error(let text) = replies[0] {
             throw RedisClientError(
                 .protocolError, endpoint: backend.displayName, detail: "INFO failed: \(String(decoding: text, as: UTF8.self))")
         }
         let info = replies.prefix(sections.count).map { $0.isError ? "" : ($0.text ?? "") }
+        let commands = parseCommandStats(info[3])
+        // Which of them write, from the server's own COMMAND table; without it writes count as reads.
+        let table = try? await CommandTable.load(from: backend)
+        var writes = Set<String>()
+        for usage in commands {
+            let argv = usage.command.split(separator: " ").map { Array($0.utf8) }
+            if table?.info(for: argv)?.mayWrite == true { writes.insert(usage.command) }
+        }
+        let network = ["total_net_input_bytes", "total_net_output_bytes"].compactMap {
+            RedisInfo.field($0, in: info[5]).flatMap { Int($0) }
+        }
         return ServerFacts(
             redisVersion: RedisInfo.field("redis_version", in: info[0]) ?? "unknown",
             uptimeSeconds: RedisInfo.field("uptime_in_seconds", in: info[0]).flatMap { Int($0) } ?? 0,
             usedMemoryBytes: RedisInfo.field("used_memory", in: info[1]).flatMap { Int($0) } ?? 0,
             keyspace: parseKeyspace(info[2]),
-            commands: parseCommandStats(info[3]),
+            commands: commands,
             cachedScripts: RedisInfo.field("number_of_cached_scripts", in: info[1]).flatMap { Int($0) } ?? 0,
             functionLibraries: parseFunctionList(replies[sections.count]),
-            modules: parseModules(info[4]))
+            modules: parseModules(info[4]), networkBytes: network.reduce(0, +), writeCommands: writes)
     }
 
     /// `db3:keys=10,expires=2,avg_ttl=0` lines, by database number.
@@ -128,4 +144,17 @@ public struct ServerFacts: Codable, Sendable, Hashable {
 
     /// Calls of every command since the server started.
     public var totalCalls: Int { commands.reduce(0) { $0 + $1.calls } }
+
+    /// The calls Upstash would bill: free commands (AUTH, PING, INFO …) left out; commands run by
+    /// scripts are in commandstats already, beside the EVAL that ran them.
+    public var billedCalls: Int {
+        commands.reduce(0) { $0 + (UpstashBilling.free.contains(String($1.command.split(separator: " ")[0])) ? 0 : $1.calls) }
+    }
+
+    /// The calls of write commands; a script's call is not one itself (the writes it runs are
+    /// counted in commandstats on their own).
+    public var writeCalls: Int {
+        let scripts: Set<String> = ["EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO"]
+        return commands.filter { writeCommands.contains($0.command) && !scripts.contains($0.command) }.reduce(0) { $0 + $1.calls }
+    }
 }

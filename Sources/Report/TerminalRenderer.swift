@@ -30,8 +30,8 @@ enum TerminalRenderer {
         out.append("")
         let c = r.cost
         out.append(
-            "Cost: \(ByteText.decimal(c.commandsPerSecond, places: 1)) commands/s since start ≈ \(ByteText.count(Int(c.monthlyCommands))) a month"
-        )
+            "Cost: \(ByteText.decimal(c.commandsPerSecond, places: 1)) billed commands/s over \(CostEstimate.describe(seconds: c.uptimeSeconds)) ≈ \(ByteText.count(Int(c.monthlyCommands))) a month"
+                + (c.shortWindow ? " (SHORT WINDOW: extrapolated from under a day)" : ""))
         out += table(
             c.plans.map { p in
                 [
@@ -46,6 +46,7 @@ enum TerminalRenderer {
                 + "\(ByteText.size(m.bytes)), about \(ByteText.duration(seconds: m.seconds)) at \(ByteText.count(m.commandsPerSecond)) commands/s"
         )
         out.append("  " + MigrationEstimate.pathAdvice)
+        out.append("Assumed: " + c.assumptions.joined(separator: "; ") + ".")
         return out.joined(separator: "\n") + "\n"
     }
 

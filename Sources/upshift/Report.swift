@@ -36,6 +36,9 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: "How many of the biggest keys to list.")
     var top: Int = 10
 
+    @Option(help: "Read regions of a global database to price in: each bills every write once more; fixed plans +50% each.")
+    var readRegions: Int = 0
+
     @Option(help: "Keys per SCAN page and pipelined probe.")
     var scanCount: Int = 1000
 
@@ -53,7 +56,7 @@ struct ReportCommand: AsyncParsableCommand {
         let showProgress = isatty(STDERR_FILENO) == 1
         let report = try await Report.run(
             source: url, readFrom: ReadFrom(rawValue: source.readFrom) ?? .masters,
-            options: ReportOptions(plan: plan, sample: sample, topKeys: top, scanCount: scanCount)
+            options: ReportOptions(plan: plan, sample: sample, topKeys: top, scanCount: scanCount, readRegions: readRegions)
         ) { scanned, total in
             if showProgress { FileHandle.standardError.write(Data("\r\(scanned)/\(total) keys read".utf8)) }
         }

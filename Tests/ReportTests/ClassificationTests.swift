@@ -190,3 +190,48 @@ struct CostEstimateTests {
         #expect(cost.monthlyCommands > 0)
     }
 }
+
+@Suite("cost, by hand from the published prices")
+struct PublishedPriceTests {
+    /// 40 s of traffic: 2,000 GET, 1,000 SET, 100 EVALSHA running 100 INCR, and 500 PING + 10 INFO
+    /// (free); 3 GiB used; 1 GiB of network traffic.
+    static let facts = ServerFacts(
+        redisVersion: "7.0.15", uptimeSeconds: 40, usedMemoryBytes: 3 << 30, keyspace: [],
+        commands: [
+            CommandUsage(command: "GET", calls: 2000), CommandUsage(command: "SET", calls: 1000), CommandUsage(command: "PING", calls: 500),
+            CommandUsage(command: "INFO", calls: 10), CommandUsage(command: "EVALSHA", calls: 100),
+            CommandUsage(command: "INCR", calls: 100),
+        ], cachedScripts: 1, functionLibraries: [], modules: [], networkBytes: 1 << 30, writeCommands: ["SET", "INCR", "EVALSHA"])
+
+    static func plan(_ cost: CostEstimate, _ id: String) throws -> PlanFit { try #require(cost.plans.first { $0.plan == id }) }
+
+    @Test("pay as you go: billed commands, storage after the first GB, bandwidth after 200 GB; the short window is flagged")
+    func payAsYouGo() throws {
+        let cost = CostEstimate.estimate(
+            facts: Self.facts, largestRecordBytes: 100, migrationCommands: 0, migrationBytes: 0, plan: .payAsYouGo)
+        // billed: 2,000 + 1,000 + 100 + 100 = 3,200 in 40 s = 80/s; a 30-day month is 2,592,000 s
+        #expect(cost.billedCalls == 3200)
+        #expect(cost.monthlyCommands == 207_360_000)
+        let payg = try Self.plan(cost, "payg")
+        #expect(abs(payg.commandsCost - 414.72) < 0.005)  // 207,360,000 / 100,000 × $0.20
+        #expect(abs(payg.storageCost - 0.50) < 0.005)  // (3 GB − 1 GB) × $0.25
+        #expect(abs(payg.bandwidthCost - 1938.00) < 0.005)  // 1 GB / 40 s × 2,592,000 s = 64,800 GB; (64,800 − 200) × $0.03
+        #expect(abs((payg.monthlyCost ?? 0) - 2353.22) < 0.005)
+        #expect(try Self.plan(cost, "free").monthlyCost == nil)  // 207M commands are over the free 500K
+        #expect(try Self.plan(cost, "fixed-1gb").monthlyCost == 20)
+        #expect(cost.shortWindow)
+        #expect(cost.assumptions.contains { $0.contains("40 s of traffic") })
+    }
+
+    @Test("a global database with 2 read regions: writes billed once more per region, fixed plans +50% each")
+    func readRegions() throws {
+        let cost = CostEstimate.estimate(
+            facts: Self.facts, largestRecordBytes: 100, migrationCommands: 0, migrationBytes: 0, plan: .payAsYouGo, readRegions: 2)
+        // writes: 1,000 SET + 100 INCR (the EVALSHA that ran them is not a write itself) = 1,100 in 40 s
+        // → 71,280,000 a month, billed twice more
+        #expect(cost.monthlyWrites == 71_280_000)
+        let payg = try Self.plan(cost, "payg")
+        #expect(abs(payg.commandsCost - 699.84) < 0.005)  // (207,360,000 + 2 × 71,280,000) / 100,000 × $0.20
+        #expect(try Self.plan(cost, "fixed-1gb").monthlyCost == 40)  // $20 × (1 + 2 × 50%)
+    }
+}

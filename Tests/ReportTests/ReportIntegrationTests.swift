@@ -93,9 +93,12 @@ struct ReportIntegrationTests {
             #expect(cost.plans.first { $0.plan == "fixed-1gb" }?.fits == true)
             #expect(cost.observedCalls > 0)
             #expect(cost.monthlyCommands > 0)
-            // One SET per string; ceil(n/1000)+1 per collection: list 1500 → 3, hash, set, zset, stream → 2 each.
+            // What migrate bills: one SET per string, one RESTORE per collection (list, hash, set, zset,
+            // stream), one script call for the batch of those and the binary ones, the two SCRIPT LOADs;
+            // the two strings bigger than 4 MB go in chunks: 26 of 4 MB for huge:1, 3 for big:1, each
+            // chunk a script call and its command, plus the move into place (3).
             let strings = Seed.db0Strings + Seed.db3Keys
-            #expect(cost.migration.commands == strings + 3 + 2 * 4)
+            #expect(cost.migration.commands == (strings - 2) + (26 * 2 + 3) + (3 * 2 + 3) + 5 + 1 + 2)
             #expect(cost.migration.bytes >= Seed.hugeBytes + Seed.bigBytes)
             #expect(cost.migration.requests == 12)  // 111 MB in 10 MB requests
             #expect(report.findings.contains { $0.id == "plan-fit" && $0.severity == .info })
@@ -183,6 +186,26 @@ struct ReportIntegrationTests {
                 #expect(!(try report.rendered(as: format)).contains("s3cret-report"))
             }
             #expect(report.source.contains(":***@"))
+        }
+    }
+}
+
+@Suite("report: JSON documents, the commandstats window, the bill")
+struct ReportBillTests {
+    @Test("JSON documents are storable; a server up for seconds has its cost flagged as extrapolated from a short window")
+    func jsonAndShortWindow() async throws {
+        try await withRedisServer(modules: [.json]) { server in
+            let c = try server.client()
+            for i in 0..<10 { _ = try await c.send(RESPCommand("JSON.SET", "doc:\(i)", "$", #"{"n":\#(i)}"#)) }
+            let report = try await Report.run(source: RedisURL(server.url), options: .init())
+            #expect(!report.findings.contains { $0.id == "module-type" }, "\(report.findings.map(\.id))")
+            #expect(report.census.types.contains { $0.type == "ReJSON-RL" && $0.keys == 10 })
+            let window = try #require(report.findings.first { $0.id == "short-window" })
+            #expect(window.severity == .warning)
+            #expect(report.cost.shortWindow)
+            // the JSON.SETs and the report's own INFO are in commandstats; INFO is free
+            #expect(report.cost.billedCalls < report.cost.observedCalls)
+            #expect(report.cost.billedCalls >= 10)
         }
     }
 }
