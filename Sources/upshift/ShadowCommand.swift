@@ -113,6 +113,8 @@ struct ShadowCommand: AsyncParsableCommand {
             cluster ? try await clusterClient(oldPrimary) : RedisClient(url: oldPrimary, connections: 4, options: mirrorOptions)
         if TargetOptions.isRESP(url) {
             config.primary = try target.redisURL(url)
+            // the app keeps the old password; the target wants the token: the proxy logs in for it
+            config.logsClientsIn = true
             return (rollback, nil)
         }
         var options = UpstashClientOptions()
