@@ -148,6 +148,8 @@ extension ClientSessionState {
             if let text, ScriptRegistry.declaresNoWrites(text) { t.mayWrite = false }
         }
         let refusal = t.refusalDependsOnArguments ? UpstashCompatibility.refusal(for: args()) : t.refusal
+        // XREADGROUP … BLOCK consumes like a blocking pop: mirrored as the same read without BLOCK.
+        if refusal == .blocking && t.name == "XREADGROUP" { t.blockingPop = true }
         if refusal != nil && !t.blockingPop {
             if t.mayWrite {
                 let command = PendingCommand(arguments: args(), traits: t, prefix: [], database: database)
