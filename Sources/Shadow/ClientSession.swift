@@ -27,6 +27,10 @@ final class ClientSession: ChannelInboundHandler {
     private var recordedReplication = false
     /// Commands forwarded in one write and not yet all answered, with when they were written.
     private var batches = CircularBuffer<(remaining: Int, at: NIODeadline)>()
+    /// Counts not yet handed to the shared metrics (one lock per many commands).
+    private var proxied = 0
+    private var latencies: [Double] = []
+    private var lastReport = NIODeadline.now()
 
     init(engine: ShadowEngine) {
         self.engine = engine
@@ -55,6 +59,7 @@ final class ClientSession: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         run(state.clientClosed())
+        report()
         engine.metrics.connectionClosed()
         context.fireChannelInactive()
     }
@@ -63,7 +68,10 @@ final class ClientSession: ChannelInboundHandler {
         guard !closed else { return }
         let framed = state.framedCount
         run(state.clientRead(unwrapInboundIn(data)))
-        if state.framedCount > framed { batches.append((state.framedCount - framed, .now())) }
+        if state.framedCount > framed {
+            batches.append((state.framedCount - framed, .now()))
+            proxied += state.framedCount - framed
+        }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -145,6 +153,7 @@ final class ClientSession: ChannelInboundHandler {
     private func closeBoth() {
         guard !closed else { return }
         closed = true
+        report()
         _ = state.clientClosed()
         context?.close(promise: nil)
         primary?.close()
@@ -217,9 +226,21 @@ final class ClientSession: ChannelInboundHandler {
             batches[batches.startIndex].remaining -= take
             n -= take
             if batches[batches.startIndex].remaining == 0, let batch = batches.popFirst() {
-                engine.metrics.primaryAnswered(latency: Double((NIODeadline.now() - batch.at).nanoseconds) / 1e9)
+                let now = NIODeadline.now()
+                latencies.append(Double((now - batch.at).nanoseconds) / 1e9)
+                if latencies.count >= 64 || now - lastReport > .seconds(1) {
+                    lastReport = now
+                    report()
+                }
             }
         }
+    }
+
+    private func report() {
+        guard proxied > 0 || !latencies.isEmpty else { return }
+        engine.metrics.sessionReport(proxied: proxied, primaryLatencies: latencies)
+        proxied = 0
+        latencies.removeAll(keepingCapacity: true)
     }
 
     func primaryReadComplete() {

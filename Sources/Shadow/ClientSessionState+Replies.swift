@@ -33,7 +33,7 @@ extension ClientSessionState {
             var pos = 0
             while pos < raw.count && !switched {
                 if scanner.atBoundary {
-                    startReply(first: raw[pos])
+                    startReply(first: raw[pos], at: pos)
                     if isSwallow(awaiting.first), let from = keepFrom {
                         keep(from..<pos)
                         keepFrom = nil
@@ -47,10 +47,21 @@ extension ClientSessionState {
                     return
                 }
                 let end = found?.end ?? raw.count
-                appendCapture(UnsafeRawBufferPointer(rebasing: raw[pos..<end]))
+                var bytes: ByteBuffer?
+                if wantsBytes {
+                    if found != nil, let start = captureStart {
+                        // Whole in this chunk: a slice of it, no copy.
+                        bytes = chunk.getSlice(at: chunk.readerIndex + start, length: end - start)
+                    } else {
+                        appendCapture(UnsafeRawBufferPointer(rebasing: raw[(captureStart ?? pos)..<end]))
+                        captureStart = nil
+                        if found != nil { bytes = capture }
+                    }
+                }
                 pos = end
                 guard let (_, push) = found else { break }
-                let outcome = replyCompleted(push: push, mirrors: &mirrors)
+                capture = nil
+                let outcome = replyCompleted(push: push, bytes: bytes, mirrors: &mirrors)
                 if keepFrom == nil && !isSwallowing { keepFrom = pos }
                 switch outcome {
                 case .continue: break
@@ -107,15 +118,13 @@ extension ClientSessionState {
         case `continue`, refusedSetup, switched
     }
 
-    /// A reply begins: keep its bytes when its value is needed.
-    private mutating func startReply(first: UInt8) {
+    /// A reply begins at `start`: keep its bytes when its value is needed.
+    private mutating func startReply(first: UInt8, at start: Int) {
         replyFirstByte = first
         captureOverflow = false
-        if policy.dualWrite || needsValue(awaiting.first) {
-            capture = ByteBuffer()
-        } else {
-            capture = nil
-        }
+        capture = nil
+        wantsBytes = policy.dualWrite || needsValue(awaiting.first)
+        captureStart = wantsBytes ? start : nil
     }
 
     private func needsValue(_ p: Pending?) -> Bool {
@@ -127,19 +136,18 @@ extension ClientSessionState {
     }
 
     private mutating func appendCapture(_ bytes: UnsafeRawBufferPointer) {
-        guard capture != nil else { return }
-        if !policy.dualWrite && capture!.readableBytes + bytes.count > policy.largestComparedReply {
+        guard wantsBytes, !captureOverflow else { return }
+        if !policy.dualWrite && (capture?.readableBytes ?? 0) + bytes.count > policy.largestComparedReply {
             capture = nil
             captureOverflow = true
             return
         }
+        if capture == nil { capture = ByteBuffer() }
         capture!.writeBytes(bytes)
     }
 
     /// One whole reply arrived: pair it with its command and act on it.
-    private mutating func replyCompleted(push: Bool, mirrors: inout [Mirroring]) -> Outcome {
-        let bytes = capture
-        capture = nil
+    private mutating func replyCompleted(push: Bool, bytes: ByteBuffer?, mirrors: inout [Mirroring]) -> Outcome {
         let isError = replyFirstByte == UInt8(ascii: "-") || replyFirstByte == UInt8(ascii: "!")
         if push, !isSubscribe(awaiting.first) {
             // Out of band (RESP3 pub/sub, invalidations): not the answer to anything.
@@ -252,13 +260,14 @@ extension ClientSessionState {
         if t.special == .evalsha, case .error(let e) = value, e.starts(with: Array("NOSCRIPT".utf8)) { return nil }
         guard var effect = MirrorEffect.of(command.arguments, traits: t, reply: value, nowMs: nowMs) else { return nil }
         if !command.prefix.isEmpty {
-            effect.arguments = DatabaseMapping.prefixed(effect.arguments, command.prefix, table: classifier.table)
+            effect.arguments = DatabaseMapping.prefixed(effect.arguments, command.prefix, classifier: classifier)
         }
         let token = nextMirrorToken()
         mirrors.append(
             .item(
                 MirrorRequest(
-                    unit: .single(RESPCommand(arguments: effect.arguments)), traits: [effect.traits], expected: effect.expected,
+                    unit: .single(RESPCommand(arguments: effect.arguments)), traits: [effect.traits],
+                    keys: classifier.keys(in: effect.arguments), expected: effect.expected,
                     isWrite: t.mayWrite, resp3: resp3, retryWhenEmpty: effect.retryWhenEmpty, token: token)))
         return token
     }
@@ -282,12 +291,15 @@ extension ClientSessionState {
         var traits: [CommandTraits] = []
         var expected: [RESPValue] = []
         var isWrite = false
+        var keys: [[UInt8]] = []
+        var seen = Set<[UInt8]>()
         for (command, result) in zip(t.commands, results) {
             guard var effect = MirrorEffect.of(command.arguments, traits: command.traits, reply: result, nowMs: nowMs) else { continue }
             if !command.prefix.isEmpty {
-                effect.arguments = DatabaseMapping.prefixed(effect.arguments, command.prefix, table: classifier.table)
+                effect.arguments = DatabaseMapping.prefixed(effect.arguments, command.prefix, classifier: classifier)
             }
             commands.append(RESPCommand(arguments: effect.arguments))
+            for k in classifier.keys(in: effect.arguments) where seen.insert(k).inserted { keys.append(k) }
             traits.append(effect.traits)
             expected.append(effect.expected)
             isWrite = isWrite || command.traits.mayWrite
@@ -297,7 +309,7 @@ extension ClientSessionState {
         mirrors.append(
             .item(
                 MirrorRequest(
-                    unit: .transaction(commands), traits: traits, expected: .array(expected), isWrite: isWrite, resp3: resp3,
+                    unit: .transaction(commands), traits: traits, keys: keys, expected: .array(expected), isWrite: isWrite, resp3: resp3,
                     retryWhenEmpty: false, token: token)))
         return token
     }
@@ -310,6 +322,22 @@ extension ClientSessionState {
 
     /// A whole reply's value in RESP2 shapes; nil when it is deeper than values are built.
     static func value(_ bytes: ByteBuffer) -> RESPValue? {
+        // The usual answers to writes, read without a reader.
+        if let quick = bytes.withUnsafeReadableBytes({ raw -> RESPValue? in
+            guard raw.count >= 3, raw[raw.count - 2] == 13 else { return nil }
+            let body = UnsafeRawBufferPointer(rebasing: raw[1..<(raw.count - 2)])
+            switch raw[0] {
+            case UInt8(ascii: "+"): return body.elementsEqual([79, 75]) ? .ok : .simpleString(Array(body))
+            case UInt8(ascii: ":"): return RequestParser.integer(body, 0..<body.count).map { .integer($0) }
+            case UInt8(ascii: "$"):
+                guard let nl = body.firstIndex(of: 13) else { return body.elementsEqual([45, 49]) ? .null : nil }
+                guard let n = RequestParser.integer(body, 0..<nl), Int(n) == body.count - nl - 2 else { return nil }
+                return .bulkString(Array(body[(nl + 2)...]))
+            default: return nil
+            }
+        }) {
+            return quick
+        }
         var reader = ReplyReader()
         reader.feed(bytes)
         return (try? reader.next())??.value

@@ -81,8 +81,11 @@ struct ClientSessionState {
     var input = ByteBuffer()
     var awaiting = CircularBuffer<Pending>()
     var scanner = ReplyScanner()
-    /// The head reply's bytes so far, when its value is needed.
+    /// The head reply's bytes from earlier chunks, when its value is needed.
     var capture: ByteBuffer?
+    /// The head reply's value is needed, and where it began in the current chunk.
+    var wantsBytes = false
+    var captureStart: Int?
     var captureOverflow = false
     var failure: ProtocolFailure?
     /// A barrier command is awaiting its reply: framing waits.
@@ -343,6 +346,8 @@ enum Mirroring {
 struct MirrorRequest {
     var unit: MirrorItem.Unit
     var traits: [CommandTraits]
+    /// Every key the unit touches.
+    var keys: [[UInt8]]
     /// The mirror's expected reply (the primary's, or the effect's).
     var expected: RESPValue?
     var isWrite: Bool

@@ -100,7 +100,37 @@ final class CommandClassifier {
 
     /// The keys the command touches, by the server's key specs.
     func keys(in argv: [[UInt8]]) -> [[UInt8]] {
-        table.keys(in: argv)
+        keyIndices(in: argv).map { argv[$0] }
+    }
+
+    private struct Shape: Hashable {
+        var name: NameKey
+        var count: Int
+    }
+    private var shapes: [Shape: [Int]] = [:]
+
+    /// Which arguments of `argv` are keys. Most commands keep their keys at places that depend only
+    /// on the argument count (GET, SET … EX, MSET): those places are learnt once per name and count,
+    /// so a mirrored write does not walk the key specs again.
+    func keyIndices(in argv: [[UInt8]]) -> [Int] {
+        guard argv.count > 1, let name = argv[0].withUnsafeBytes({ NameKey($0) }) else { return [] }
+        let shape = Shape(name: name, count: argv.count)
+        if let hit = shapes[shape] { return hit }
+        let real = DatabaseMapping.keyIndices(argv, table: table)
+        // With every argument replaced by a marker of its place, the table finds the same places
+        // only when no keyword or key count decides them.
+        var probe = argv
+        for i in 1..<argv.count { probe[i] = Self.marker(i) }
+        let found = table.keys(in: probe).compactMap(Self.place)
+        if !real.isEmpty, found == real, shapes.count < 4096 { shapes[shape] = real }
+        return real
+    }
+
+    private static func marker(_ i: Int) -> [UInt8] { [0, 0xFF] + Array(String(i).utf8) }
+
+    private static func place(_ b: [UInt8]) -> Int? {
+        guard b.count > 2, b[0] == 0, b[1] == 0xFF else { return nil }
+        return Int(String(decoding: b[2...], as: UTF8.self))
     }
 
     private func make(_ argv: [[UInt8]], info: CommandInfo?) -> CommandTraits {

@@ -18,10 +18,10 @@ public struct DatabaseMapping: Sendable, Equatable {
         return (db, Array(text[text.index(after: eq)...].utf8))
     }
 
-    /// `argv` with every key prefixed, by the server's key specs (`table`).
-    static func prefixed(_ argv: [[UInt8]], _ prefix: [UInt8], table: CommandTable) -> [[UInt8]] {
+    /// `argv` with every key prefixed, by the server's key specs.
+    static func prefixed(_ argv: [[UInt8]], _ prefix: [UInt8], classifier: CommandClassifier) -> [[UInt8]] {
         var out = argv
-        for i in keyIndices(argv, table: table) { out[i] = prefix + out[i] }
+        for i in classifier.keyIndices(in: argv) { out[i] = prefix + out[i] }
         return out
     }
 

@@ -74,7 +74,9 @@ public final class ShadowProxy: Sendable {
         let clients = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
         let server: any Channel
         do {
-            server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            let group: any EventLoopGroup =
+                configuration.threads.map { Self.groups.group(threads: $0) } ?? MultiThreadedEventLoopGroup.singleton
+            server = try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 1024)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -121,6 +123,9 @@ public final class ShadowProxy: Sendable {
             metricsChannel: metricsChannel, clients: clients, keysWriter: keysWriter)
     }
 
+    /// Event loop groups of a chosen size, made once per size and kept for the process's life.
+    private static let groups = GroupCache()
+
     /// True when the primary refuses commands before AUTH: clients then log in themselves, as they
     /// did with Redis, and get Redis's small request limits until they have.
     static func requiresAuth(_ url: RedisURL) async -> Bool {
@@ -156,5 +161,19 @@ public final class ShadowProxy: Sendable {
             metrics: metrics.snapshot, divergentKeys: divergentKeys.count, keysOverflowed: divergentKeys.overflowed,
             keysOutPath: configuration.keysOutPath, keysError: keysError, mismatchLogPath: configuration.mismatchLogPath,
             lostRecords: engine.log?.lostRecords ?? 0)
+    }
+}
+
+/// Event loop groups by thread count, shared by every proxy of the process (like NIO's singleton).
+private final class GroupCache: Sendable {
+    private let groups = NIOLockedValueBox<[Int: MultiThreadedEventLoopGroup]>([:])
+
+    func group(threads: Int) -> MultiThreadedEventLoopGroup {
+        groups.withLockedValue { g in
+            if let hit = g[threads] { return hit }
+            let made = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+            g[threads] = made
+            return made
+        }
     }
 }

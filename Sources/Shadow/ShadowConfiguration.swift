@@ -57,6 +57,8 @@ public struct ShadowConfiguration: Sendable {
     /// flip to a RESP target: the app keeps its old password, the target wants the token). Otherwise
     /// clients log in themselves, as they did with Redis, and the proxy lends nobody its password.
     public var logsClientsIn = false
+    /// Event loop threads serving clients; nil for one per core.
+    public var threads: Int?
     /// How long one batch to the mirror side may take before it counts as unavailable.
     public var mirrorTimeout: TimeAmount = .seconds(2)
 

@@ -81,13 +81,7 @@ final class ShadowEngine: Sendable {
 
     /// Queues a session's mirror work on its lane.
     func enqueue(_ request: MirrorRequest, connection: UInt64, queue: MirrorQueue, completion: (@Sendable () -> Void)?) {
-        var keys: [[UInt8]] = []
-        switch request.unit {
-        case .single(let c): keys = table.keys(in: c.arguments)
-        case .transaction(let commands):
-            var seen = Set<[UInt8]>()
-            for c in commands { for k in table.keys(in: c.arguments) where seen.insert(k).inserted { keys.append(k) } }
-        }
+        let keys = request.keys
         let snapshot = tracker.executed(keys: keys, connection: connection, isWrite: request.isWrite)
         queue.enqueue(
             MirrorItem(
@@ -126,19 +120,21 @@ final class ShadowEngine: Sendable {
     // MARK: the bound
 
     func reserveQueueSlot() -> Bool {
-        let ok = queued.withLockedValue { n -> Bool in
+        // The gauge in the metrics is set when slots are released: no second lock per command here.
+        queued.withLockedValue { n -> Bool in
             guard n < configuration.queueLimit else { return false }
             n += 1
             return true
         }
-        if ok { metrics.queueDepth(1) }
-        return ok
     }
 
     func releaseQueueSlots(_ n: Int) {
         guard n > 0 else { return }
-        queued.withLockedValue { $0 -= n }
-        metrics.queueDepth(-n)
+        let depth = queued.withLockedValue { q -> Int in
+            q -= n
+            return q
+        }
+        metrics.setQueueDepth(depth)
     }
 
     /// Mirrored commands not yet settled.
@@ -209,10 +205,10 @@ final class ShadowEngine: Sendable {
         return outcomes
     }
 
-    /// One batch to the mirror, given up on after the mirror timeout whatever the backend does.
+    /// One batch to the mirror.
     private func send(_ commands: [RESPCommand]) async throws -> [RESPValue] {
-        let mirror = self.mirror
-        return try await Self.within(configuration.mirrorTimeout) { try await mirror.send(batch: commands) }
+        // The backends time each request out themselves (--mirror-timeout): no timer task per batch here.
+        try await mirror.send(batch: commands)
     }
 
     private static func within<T: Sendable>(_ limit: TimeAmount, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
@@ -253,8 +249,7 @@ final class ShadowEngine: Sendable {
 
     private func runTransaction(_ commands: [RESPCommand]) async throws -> RESPValue {
         // MULTI…EXEC in one write on a Redis, /multi-exec on Upstash: Backend.transaction knows which.
-        let mirror = self.mirror
-        let reply = try await Self.within(configuration.mirrorTimeout) { try await mirror.transaction(commands) }
+        let reply = try await mirror.transaction(commands)
         if let results = reply.array {
             for (c, r) in zip(commands, results) where !r.isError { noteScripts(c) }
         }

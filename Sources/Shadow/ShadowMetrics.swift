@@ -52,6 +52,7 @@ public final class ShadowMetrics: Sendable {
     func mirrorRecovered() { state.withLockedValue { $0.mirrorRecoveries += 1 } }
     func refusedConnection() { state.withLockedValue { $0.connectionsRefused += 1 } }
     func queueDepth(_ delta: Int) { state.withLockedValue { $0.queueDepth += delta } }
+    func setQueueDepth(_ depth: Int) { state.withLockedValue { $0.queueDepth = depth } }
 
     func connectionOpened() {
         state.withLockedValue {
@@ -62,6 +63,14 @@ public final class ShadowMetrics: Sendable {
     func connectionClosed() { state.withLockedValue { $0.connectionsOpen -= 1 } }
 
     func primaryAnswered(latency: Double) { state.withLockedValue { $0.primaryLatency.observe(latency) } }
+
+    /// A session's counts since it last reported: one lock for many commands.
+    func sessionReport(proxied: Int, primaryLatencies: [Double]) {
+        state.withLockedValue {
+            $0.commandsProxied += proxied
+            for l in primaryLatencies { $0.primaryLatency.observe(l) }
+        }
+    }
 
     func mirrored(_ n: Int, latency: Double, lags: [Double]) {
         state.withLockedValue {

@@ -63,6 +63,8 @@ struct ShadowCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("max-client-buffer"), help: "Bytes a client may have waiting in the proxy before it is disconnected (k, m, g).")
     var maxClientBuffer: String = "1g"
+    @Option(help: "Event loop threads serving clients (default: one per core).")
+    var threads: Int?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -183,6 +185,10 @@ struct ShadowCommand: AsyncParsableCommand {
             keysOutPath: keysOut ?? mismatchLog.map { $0 + ".keys" }, showValues: showValues, queueLimit: queueLimit,
             ttlToleranceMs: ttlTolerance, drainDeadline: .milliseconds(Int64(drainTimeout * 1000)), maxClients: maxClients)
         config.mirrorTimeout = .milliseconds(Int64(mirrorTimeout))
+        if let threads {
+            guard threads > 0 else { throw ValidationError("--threads must be positive") }
+            config.threads = threads
+        }
         for mapping in dbPrefix {
             guard let (db, prefix) = DatabaseMapping.parse(mapping), !prefix.isEmpty else {
                 throw ValidationError("--db-prefix takes N=PREFIX, e.g. 3=db3:")

@@ -26,6 +26,26 @@ struct HostileClientTests {
         #expect(String(decoding: reply, as: UTF8.self).hasPrefix("-ERR Protocol error"), "\(String(decoding: reply, as: UTF8.self))")
     }
 
+    @Test("garbage is its own class (protocol-error), not a diff, and no byte of it reaches the mismatch log")
+    func garbageIsNotADiff() async throws {
+        let rig = try await ShadowRig()
+        defer { rig.stop() }
+        for input in [
+            "s3cretcmd s3cretarg\r\n", "*2\r\n$9\r\ns3cretcmd\r\n$9\r\ns3cretarg\r\n", "*1\r\n$-5\r\ns3cret\r\n", "SET \"s3cret\r\n",
+        ] {
+            _ = try RawSocket.exchange(port: rig.port, bytes: Array(input.utf8), quiet: 0.3)
+        }
+        let client = try rig.client()
+        #expect(try await client.send(RESPCommand("SET", "ok", "1")) == .ok)
+        await client.close()
+        let summary = await rig.shutdown()
+        #expect(summary.held, "garbage is no divergence: \(summary.metrics.mismatches)")
+        #expect(summary.metrics.mismatches[.protocolError] == 2)
+        let log = (try? String(contentsOfFile: rig.logPath, encoding: .utf8)) ?? ""
+        #expect(!log.contains("s3cret"), "\(log)")
+        #expect(log.contains("\"class\":\"protocol-error\""))
+    }
+
     @Test("thousands of malformed inputs, idle sockets and mid-pipeline disconnects never disturb a well-formed client")
     func fuzz() async throws {
         let rig = try await ShadowRig(readSample: 0)
