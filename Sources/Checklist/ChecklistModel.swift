@@ -18,6 +18,31 @@ public struct Scenario: Sendable {
     public var parameters: [String: String]
     /// Advice when a backend says the scenario's commands are not available (BLPOP over REST).
     public var unavailableAdvice: String?
+    /// The oldest Redis that runs it (`requires: redis 7.0`): on an older server it is "n/a", not failed.
+    public var minimumRedis: RedisVersion? = nil
+}
+
+/// A Redis server version, compared part by part (`6.2.14` < `7.0`).
+public struct RedisVersion: Sendable, Comparable, CustomStringConvertible {
+    public var parts: [Int]
+
+    /// Parses `7`, `7.0`, `6.2.14`; nil for anything else.
+    public init?(_ text: String) {
+        let parts = text.split(separator: ".").map { Int($0) }
+        guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else { return nil }
+        self.parts = parts.map { $0! }
+    }
+
+    public static func < (a: RedisVersion, b: RedisVersion) -> Bool {
+        for i in 0..<max(a.parts.count, b.parts.count) {
+            let x = i < a.parts.count ? a.parts[i] : 0
+            let y = i < b.parts.count ? b.parts[i] : 0
+            if x != y { return x < y }
+        }
+        return false
+    }
+
+    public var description: String { parts.map(String.init).joined(separator: ".") }
 }
 
 /// One step of a scenario.
@@ -83,10 +108,18 @@ extension Checklist {
             if steps.isEmpty && kind == nil { throw ChecklistError("\(at): give `steps:` or a built-in `kind:`") }
             var params: [String: String] = [:]
             for (k, v) in (s["with"] as? [String: Any]) ?? [:] { params[k] = "\(v)" }
+            var minimum: RedisVersion? = nil
+            if let requires = s["requires"] {
+                let text = scalarText(requires).lowercased()
+                guard text.hasPrefix("redis "), let v = RedisVersion(String(text.dropFirst(6))) else {
+                    throw ChecklistError("\(at): `requires:` is `redis` and a version (redis 7.0), not '\(text)'")
+                }
+                minimum = v
+            }
             scenarios.append(
                 Scenario(
                     name: name, description: s["description"] as? String ?? "", steps: steps, kind: kind, parameters: params,
-                    unavailableAdvice: s["if_unavailable"] as? String))
+                    unavailableAdvice: s["if_unavailable"] as? String, minimumRedis: minimum))
         }
         return Checklist(area: area, description: map["description"] as? String ?? "", scenarios: scenarios, file: file)
     }

@@ -23,17 +23,37 @@ public struct ScenarioRunner: Sendable {
     public let backend: any Backend
     public let label: String
     let runId: String
+    /// The backend's Redis version, when it says (`INFO server`); scenarios needing a newer one are "n/a".
+    public var serverVersion: RedisVersion?
 
-    public init(backend: any Backend, label: String, runId: String = String(UInt32.random(in: 0...UInt32.max), radix: 36)) {
+    public init(
+        backend: any Backend, label: String, runId: String = String(UInt32.random(in: 0...UInt32.max), radix: 36),
+        serverVersion: RedisVersion? = nil
+    ) {
         self.backend = backend
         self.label = label
         self.runId = runId
+        self.serverVersion = serverVersion
+    }
+
+    /// The `redis_version` of `INFO server`, or nil when the backend does not say.
+    public static func version(of backend: any Backend) async -> RedisVersion? {
+        guard let info = try? await backend.send(RESPCommand("INFO", "server")).text else { return nil }
+        for line in info.split(whereSeparator: \.isNewline) where line.hasPrefix("redis_version:") {
+            return RedisVersion(String(line.dropFirst("redis_version:".count)))
+        }
+        return nil
     }
 
     /// Runs one scenario; never throws: a failure to reach the backend is a failed scenario.
     public func run(_ scenario: Scenario, area: String, index: Int) async -> ScenarioResult {
         let prefix = "upshift:verify:\(runId):\(area):\(index):"
         let started = Date()
+        if let needed = scenario.minimumRedis, let running = serverVersion, running < needed {
+            return ScenarioResult(
+                area: area, scenario: scenario.name, backend: label, status: .unavailable,
+                message: "n/a: needs Redis \(needed) (this server runs \(running))", seconds: 0, transcript: [])
+        }
         var context = Context(prefix: prefix)
         var status = ScenarioResult.Status.pass
         var message = ""

@@ -18,7 +18,8 @@ public struct Verification: Sendable {
         var results: [ScenarioResult] = []
         let runId = String(UInt32.random(in: 0...UInt32.max), radix: 36)
         for (label, backend) in backends {
-            let runner = ScenarioRunner(backend: backend, label: label, runId: runId)
+            let runner = ScenarioRunner(
+                backend: backend, label: label, runId: runId, serverVersion: await ScenarioRunner.version(of: backend))
             let jobs = checklists.flatMap { c in c.scenarios.enumerated().map { (c.area, $0.offset, $0.element) } }
             let parallel = self.parallel
             let batch = await withTaskGroup(of: (Int, ScenarioResult).self) { group in

@@ -19,6 +19,8 @@ public final class Comparer: Sendable {
         var expireAt: Int64
         var length: Int
         var digest: String
+        /// A stream's last id, groups, consumers and pending entries, digested.
+        var meta: String
         var exists: Bool { type != "none" && expireAt != -2 }
     }
 
@@ -110,7 +112,8 @@ public final class Comparer: Sendable {
     }
 
     private func states(_ backend: any Backend, _ keys: [[UInt8]], _ sha: [UInt8]) async throws -> [State] {
-        let reply = try await backend.send(RESPCommand("EVALSHA", arguments: [sha, keys.count] + keys + [options.chunkElements]))
+        let reply = try await backend.send(
+            DigestScript.command(sha: sha, keys: keys, limit: options.chunkElements, carriesBinary: backend.carriesBinary))
         guard let rows = reply.array, rows.count == keys.count else {
             throw CompareError("\(backend.displayName): digest failed: \(reply)")
         }
@@ -118,7 +121,8 @@ public final class Comparer: Sendable {
             let a = row.array ?? []
             return State(
                 type: a.first?.text ?? "none", expireAt: a.count > 1 ? a[1].integer ?? -2 : -2,
-                length: a.count > 2 ? Int(a[2].integer ?? 0) : 0, digest: a.count > 3 ? a[3].text ?? "" : "")
+                length: a.count > 2 ? Int(a[2].integer ?? 0) : 0, digest: a.count > 3 ? a[3].text ?? "" : "",
+                meta: a.count > 4 ? a[4].text ?? "" : "")
         }
     }
 
@@ -168,7 +172,11 @@ public final class Comparer: Sendable {
             } else {
                 same = s.digest == t.digest
             }
-            if !same { out.append((key, Difference(key: name, kind: .value, detail: "\(s.type) values differ"))) }
+            if !same {
+                out.append((key, Difference(key: name, kind: .value, detail: "\(s.type) values differ")))
+            } else if s.meta != t.meta {
+                out.append((key, Difference(key: name, kind: .value, detail: "stream groups, consumers or pending entries differ")))
+            }
         }
         return out
     }
@@ -180,7 +188,9 @@ public final class Comparer: Sendable {
         var count = 0
         var sum: UInt64 = 0
         while true {
-            let r = try await backend.send(RESPCommand("EVALSHA", sha, 1, key, type, start, options.chunkElements))
+            let r = try await backend.send(
+                DigestScript.chunkCommand(
+                    sha: sha, key: key, type: type, start: start, count: options.chunkElements, carriesBinary: backend.carriesBinary))
             guard let a = r.array, a.count == 2, let next = a[0].text, let d = a[1].text else {
                 throw CompareError("\(backend.displayName): chunk digest failed: \(r)")
             }

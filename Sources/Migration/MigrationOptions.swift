@@ -41,7 +41,7 @@ public struct MigrationOptions: Sendable {
 
     public init(
         match: [UInt8]? = nil, type: String? = nil, keys: [[UInt8]]? = nil, shard: Shard? = nil, keyPrefix: [UInt8] = [],
-        conflict: Conflict = .replace, mode: Mode = .struct, batch: Int = 200, concurrency: Int = 4, dryRun: Bool = false,
+        conflict: Conflict = .replace, mode: Mode = .auto, batch: Int = 200, concurrency: Int = 4, dryRun: Bool = false,
         plan: UpstashPlan = .payAsYouGo, chunkElements: Int = 5000, chunkBytes: Int? = nil
     ) {
         self.match = match

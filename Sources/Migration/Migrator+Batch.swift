@@ -1,29 +1,43 @@
 import Foundation
+import Keyspace
 import RESP
+import UpstashClient
 import UpstashProfile
 
+/// How one key's write ended on the target.
+enum KeyStatus: Sendable {
+    case written
+    case existing
+    /// A chunked copy found nothing to move into place (the key vanished on the source before its first chunk).
+    case nothingToFinish
+    case failed(String)
+}
+
+/// What sending some writes cost, and how each key's write ended.
+struct WriteOutcome: Sendable {
+    var billed = 0
+    var requests = 0
+    var statuses: [KeyStatus] = []
+}
+
 extension Migrator {
-    /// Copies one batch of keys; small keys in one pipelined read and one pipelined write,
-    /// big keys chunk by chunk under a temporary key renamed at the end.
+    /// Copies one batch of keys: small keys read whole in pipelined reads (a byte budget at a
+    /// time) and written by one script call per request; big keys chunk by chunk.
     func copy(_ keys: [[UInt8]], _ ctx: BatchContext) async throws -> MigrationSummary {
         var s = MigrationSummary()
         s.keysScanned = keys.count
         guard !keys.isEmpty else { return s }
-        let probe = try await source.send(
-            RESPCommand("EVALSHA", arguments: [ctx.probeSha, keys.count] + keys + [options.dryRun ? "1" : "0"]))
-        guard let rows = probe.array, rows.count == keys.count else {
-            throw MigrationError("\(source.displayName): probe failed: \(probe)")
-        }
+        let probed = try await probe(keys, ctx)
         let now = Date().unixMilliseconds
-        var small: [KeyMeta] = []
-        var big: [KeyMeta] = []
+        var small: [ProbedKey] = []
+        var big: [ProbedKey] = []
         var deletions: [RESPCommand] = []
-        for (key, row) in zip(keys, rows) {
-            guard let meta = KeyMeta.parse(key: key, row) else {
-                s.failed += 1
+        for (key, p) in zip(keys, probed) {
+            guard let p else {
+                s.fail(key, "the source's probe gave no answer for it")
                 continue
             }
-            if meta.isGone || (meta.expireAt > 0 && meta.expireAt <= now) {
+            if p.isGone || (p.expireAt > 0 && p.expireAt <= now) {
                 // A listed key the source no longer has is reconciled by removing it from the target.
                 if options.keys != nil {
                     deletions.append(RESPCommand("DEL", options.keyPrefix + key))
@@ -32,154 +46,256 @@ extension Migrator {
                 }
                 continue
             }
-            guard KeyMeta.copyableTypes.contains(meta.type) else {
-                s.skip(key, "type '\(meta.type)' (a module type) cannot be stored on Upstash")
+            let isBig = reader.isBig(p)
+            if let reason = refusal(p, big: isBig) {
+                s.skip(key, reason)
                 continue
             }
-            let targetKey = options.keyPrefix + key
-            if targetKey.count > UpstashCompatibility.maxKeyBytes {
-                s.skip(key, "key of \(targetKey.count) bytes is over Upstash's \(UpstashCompatibility.maxKeyBytes)-byte limit")
-                continue
-            }
-            if meta.memory > options.plan.maxRecordBytes {
-                s.skip(
-                    key,
-                    "record of about \(meta.memory) bytes is over the \(options.plan.id) plan's \(options.plan.maxRecordBytes)-byte limit")
-                continue
-            }
-            s.byType[meta.type, default: .init()].keys += 1
-            if options.dryRun { s.byType[meta.type, default: .init()].bytes += meta.memory }
-            if options.dryRun {
-                s.commandsSent += reader.isBig(meta) ? estimatedChunks(meta) + 1 : 1
-                continue
-            }
-            if reader.isBig(meta) { big.append(meta) } else { small.append(meta) }
-        }
-        if options.dryRun {
-            s.commandsSent += deletions.count
-            s.deletedOnTarget += deletions.count
-            s.requests = Int((Double(s.commandsSent) / Double(options.batch)).rounded(.up))
-            return s
+            s.byType[p.type.name, default: .init()].keys += 1
+            if isBig { big.append(p) } else { small.append(p) }
         }
         if !deletions.isEmpty {
-            _ = try await target!.send(batch: deletions)
+            let outcome = try await send(deletions.map { KeyWrite(source: [], typeName: "", direct: $0) }, ctx)
+            s.billedCommands += outcome.billed
+            s.requests += outcome.requests
             s.deletedOnTarget += deletions.count
-            s.commandsSent += deletions.count
-            s.requests += 1
         }
-        if !small.isEmpty { try await copySmall(small, ctx, &s) }
-        for meta in big { try await copyBig(meta, ctx, &s) }
+        // Read a group of small keys at a time, so a batch of fat keys never sits in memory whole.
+        var group: [ProbedKey] = []
+        var groupBytes = 0
+        for p in small {
+            let bytes = max(p.memory, p.type == .string ? p.length : 0)
+            if !group.isEmpty && groupBytes + bytes > options.chunkBytes * 2 {
+                try await copySmall(group, ctx, &s, retries: 1)
+                group = []
+                groupBytes = 0
+            }
+            group.append(p)
+            groupBytes += bytes
+        }
+        if !group.isEmpty { try await copySmall(group, ctx, &s, retries: 1) }
+        for p in big { try await copyBig(p, ctx, &s) }
         return s
     }
 
-    private func estimatedChunks(_ meta: KeyMeta) -> Int {
-        meta.type == "string"
-            ? (meta.length + options.chunkBytes - 1) / options.chunkBytes
-            : (meta.length + options.chunkElements - 1) / options.chunkElements
-    }
-
-    private func writeCommand(
-        _ ctx: BatchContext, op: String, type: String, writeKey: [UInt8], finalKey: [UInt8], expireAt: Int64, payload: [UInt8]
-    )
-        -> RESPCommand
-    {
-        let conflict = options.conflict == .replace ? "replace" : "skip"
-        return RESPCommand(
-            "EVALSHA", ctx.writeSha, 2, writeKey, finalKey, op, type, max(0, expireAt), conflict, payload)
-    }
-
-    private func copySmall(_ metas: [KeyMeta], _ ctx: BatchContext, _ s: inout MigrationSummary) async throws {
-        var reads: [RESPCommand] = []
-        var spans: [Range<Int>] = []
-        for m in metas {
-            let cmds = reader.readCommands(m, dump: ctx.dump)
-            spans.append(reads.count..<reads.count + cmds.count)
-            reads += cmds
+    /// Why a key cannot be copied at all, or nil.
+    func refusal(_ p: ProbedKey, big: Bool) -> String? {
+        if !p.type.isStorable { return "type '\(p.type.name)' (a module type) cannot be stored on Upstash" }
+        let targetKey = options.keyPrefix + p.key
+        if targetKey.count > UpstashCompatibility.maxKeyBytes {
+            return "key of \(targetKey.count) bytes is over Upstash's \(UpstashCompatibility.maxKeyBytes)-byte limit"
         }
-        let replies = try await source.send(batch: reads)
-        var writes: [RESPCommand] = []
-        var written: [KeyMeta] = []
-        for (m, span) in zip(metas, spans) {
-            guard let payload = reader.payload(m, replies: replies[span], dump: ctx.dump) else {
-                s.expiredDuringCopy += 1
+        let size = p.type == .string ? p.length : p.memory
+        if size > options.plan.maxRecordBytes {
+            return "record of about \(size) bytes is over the \(options.plan.id) plan's \(options.plan.maxRecordBytes)-byte limit"
+        }
+        if big && WritePlanner.pieceKey(targetKey, 99).count > UpstashCompatibility.maxKeyBytes {
+            return "key of \(targetKey.count) bytes is too long for the temporary key its chunked copy needs"
+        }
+        return nil
+    }
+
+    func probe(_ keys: [[UInt8]], _ ctx: BatchContext) async throws -> [ProbedKey?] {
+        let reply = try await source.send(KeyProbe.command(sha: ctx.probeSha, keys: keys, memory: true))
+        guard let rows = KeyProbe.parse(reply, keys: keys) else {
+            throw MigrationError("\(source.displayName): probe failed: \(reply)")
+        }
+        return rows
+    }
+
+    /// Small keys: one pipelined read, one pipelined write. Keys that vanished or changed type
+    /// between the probe and the read are probed again and, if still there, copied once more.
+    private func copySmall(_ group: [ProbedKey], _ ctx: BatchContext, _ s: inout MigrationSummary, retries: Int) async throws {
+        var dump = false
+        if group.contains(where: { KeyReader.dumps($0.type) }) {
+            switch options.mode {
+            case .struct: dump = false
+            case .dump: dump = true
+            // Undecided: read payloads, and the first one decides. A dry run assumes RESTORE works (Upstash documents it).
+            case .auto:
+                let decided = await restoreSupport.decided
+                dump = options.dryRun ? true : (decided ?? true)
+            }
+        }
+        var values = try await reader.readWhole(group, dump: dump)
+        let undecided = await restoreSupport.decided == nil
+        if dump && options.mode == .auto && !options.dryRun && undecided {
+            for case .dump(let payload)? in values {
+                if !(await targetRestores(payload, &s)) { values = try await reader.readWhole(group, dump: false) }
+                break
+            }
+        }
+        var writes: [KeyWrite] = []
+        var owners: [ProbedKey] = []
+        var vanished: [[UInt8]] = []
+        var refusedDumps: [ProbedKey] = []
+        for (p, v) in zip(group, values) {
+            guard let v else {
+                vanished.append(p.key)
                 continue
             }
-            s.bytesRead += payload.bytes.count
-            s.byType[m.type, default: .init()].bytes += payload.bytes.count
-            let key = options.keyPrefix + m.key
-            writes.append(
-                writeCommand(
-                    ctx, op: ctx.dump ? "restore" : "put", type: m.type, writeKey: key, finalKey: key, expireAt: m.expireAt,
-                    payload: payload.bytes))
-            written.append(m)
+            s.bytesRead += v.byteCount
+            s.byType[p.type.name, default: .init()].bytes += v.byteCount
+            if v.byteCount > options.plan.maxRecordBytes {
+                s.skip(
+                    p.key, "record of \(v.byteCount) bytes is over the \(options.plan.id) plan's \(options.plan.maxRecordBytes)-byte limit")
+                continue
+            }
+            guard
+                let w = ctx.planner.plan(
+                    source: p.key, key: options.keyPrefix + p.key, typeName: p.type.name, value: v, expireAt: p.expireAt)
+            else {
+                refusedDumps.append(p)
+                continue
+            }
+            writes.append(w)
+            owners.append(p)
         }
-        guard !writes.isEmpty else { return }
-        let results = try await sendWrites(writes, ctx)
-        s.commandsSent += writes.count
-        s.requests += 1
-        for (m, r) in zip(written, results) { tally(m.key, r, &s) }
+        let outcome = try await send(writes, ctx)
+        s.billedCommands += outcome.billed
+        s.requests += outcome.requests
+        for (i, status) in outcome.statuses.enumerated() {
+            if case .failed(let text) = status, case .restore = writes[i].ops.first, Self.isPayloadRefusal(text) {
+                refusedDumps.append(owners[i])
+                continue
+            }
+            tally(writes[i].source, status, &s)
+        }
+        if !refusedDumps.isEmpty {
+            // RESTORE refused (or the payload was too big for one request): the same keys, type by type.
+            let values = try await reader.readWhole(refusedDumps, dump: false)
+            var again: [KeyWrite] = []
+            for (p, v) in zip(refusedDumps, values) {
+                guard let v,
+                    let w = ctx.planner.plan(
+                        source: p.key, key: options.keyPrefix + p.key, typeName: p.type.name, value: v, expireAt: p.expireAt)
+                else {
+                    vanished.append(p.key)
+                    continue
+                }
+                again.append(w)
+            }
+            let retried = try await send(again, ctx)
+            s.billedCommands += retried.billed
+            s.requests += retried.requests
+            for (w, status) in zip(again, retried.statuses) { tally(w.source, status, &s) }
+        }
+        guard !vanished.isEmpty else { return }
+        let reprobed = try await probe(vanished, ctx)
+        var retry: [ProbedKey] = []
+        for (key, p) in zip(vanished, reprobed) {
+            if let p, !p.isGone, retries > 0, refusal(p, big: reader.isBig(p)) == nil {
+                retry.append(p)
+            } else if let p, !p.isGone {
+                s.changed(key)
+            } else {
+                s.expiredDuringCopy += 1
+            }
+        }
+        if !retry.isEmpty { try await copySmall(retry, ctx, &s, retries: retries - 1) }
     }
 
-    private func tally(_ key: [UInt8], _ reply: RESPValue, _ s: inout MigrationSummary) {
-        switch reply {
-        case .integer(1): s.copied += 1
-        case .integer(0): s.existing += 1
-        case .integer(-1): s.expiredDuringCopy += 1
-        default:
-            s.failed += 1
-            s.skip(key, "write failed: \(reply)")
+    static func isPayloadRefusal(_ text: String) -> Bool {
+        text.contains("DUMP payload") || text.contains("Bad data format") || text.contains("payload version")
+    }
+
+    func tally(_ key: [UInt8], _ status: KeyStatus, _ s: inout MigrationSummary) {
+        switch status {
+        case .written: s.copied += 1
+        case .existing: s.existing += 1
+        case .nothingToFinish: s.expiredDuringCopy += 1
+        case .failed(let text): s.fail(key, "the target refused it: \(text)")
         }
     }
 
-    /// Sends writes; a target that lost the script (restart, SCRIPT FLUSH) gets it again once.
-    private func sendWrites(_ writes: [RESPCommand], _ ctx: BatchContext) async throws -> [RESPValue] {
-        var results = try await target!.send(batch: writes)
-        if results.contains(where: { $0.bytes.map { String(decoding: $0.prefix(8), as: UTF8.self) == "NOSCRIPT" } ?? false }) {
-            _ = try await target!.send(RESPCommand("SCRIPT", "LOAD", Scripts.write))
-            results = try await target!.send(batch: writes)
+    /// Sends writes (a dry run only counts them); what it cost and how each key's write ended.
+    /// A script call refused as a whole (one of its declared keys refused, say) is sent again in
+    /// halves, and so on, so only the keys at fault fail.
+    func send(_ writes: [KeyWrite], _ ctx: BatchContext) async throws -> WriteOutcome {
+        var outcome = WriteOutcome()
+        guard !writes.isEmpty else { return outcome }
+        let packed = ctx.packer.pack(writes)
+        guard let target, !options.dryRun else {
+            outcome.billed = packed.commands.reduce(0) { $0 + UpstashBilling.billed($1.name, scriptCalls: $1.scriptCalls) }
+            outcome.requests = UpstashClient.roundTrips(for: packed.commands, plan: options.plan)
+            outcome.statuses = Array(repeating: .written, count: writes.count)
+            return outcome
         }
-        return results
+        var replies = try await sendIsolating(packed.commands, to: target)
+        if replies.contains(where: { $0.bytes.map { $0.starts(with: Array("NOSCRIPT".utf8)) } ?? false }) {
+            // The target lost the scripts (a restart, SCRIPT FLUSH): load them again and resend; every write is idempotent.
+            _ = try await target.send(batch: [
+                RESPCommand("SCRIPT", "LOAD", WriteScript.text(keyLocking: false)),
+                RESPCommand("SCRIPT", "LOAD", WriteScript.text(keyLocking: true)),
+            ])
+            outcome.billed += 2
+            replies = try await sendIsolating(packed.commands, to: target)
+        }
+        // A REST client counts its own requests (the run reads that total); RESP is a round trip a send.
+        if target.requestsSent == nil { outcome.requests += 1 }
+        var statuses = [KeyStatus?](repeating: nil, count: writes.count)
+        var refusedWhole = Set<Int>()
+        func record(_ i: Int, _ status: KeyStatus) {
+            if case .failed? = statuses[i] { return }
+            statuses[i] = status
+        }
+        for (command, (owners, reply)) in zip(packed.commands, zip(packed.owners, replies)) {
+            guard command.name == "EVALSHA" else {
+                outcome.billed += UpstashBilling.billed(command.name)
+                switch reply {
+                case .error(let text): record(owners[0], .failed(String(decoding: text, as: UTF8.self)))
+                case .bulkString(nil): record(owners[0], .existing)
+                default: record(owners[0], .written)
+                }
+                continue
+            }
+            guard let results = reply.array, results.count == owners.count + 1, let calls = results[0].integer else {
+                // The call failed as a whole (a declared key refused, BUSY, a limit): every key in it failed with its text.
+                outcome.billed += 1
+                let text = reply.isError ? (reply.text ?? "") : "unexpected reply \(reply)"
+                for o in owners { record(o, .failed(text)) }
+                if Set(owners).count > 1 { refusedWhole.formUnion(owners) }
+                continue
+            }
+            outcome.billed += 1 + Int(calls)
+            for (o, r) in zip(owners, results.dropFirst()) {
+                if let bytes = r.bytes, bytes.first == UInt8(ascii: "!") {
+                    record(o, .failed(String(decoding: bytes.dropFirst(), as: UTF8.self)))
+                } else {
+                    switch r.integer {
+                    case 0: record(o, .existing)
+                    case -1: record(o, .nothingToFinish)
+                    default: record(o, .written)
+                    }
+                }
+            }
+        }
+        // Halves, recursively: a call refused again is split again, down to the keys at fault.
+        let refused = refusedWhole.sorted()
+        for half in [refused.prefix(refused.count / 2), refused.dropFirst(refused.count / 2)] where !half.isEmpty {
+            let again = try await send(half.map { writes[$0] }, ctx)
+            outcome.billed += again.billed
+            outcome.requests += again.requests
+            for (i, status) in zip(half, again.statuses) { statuses[i] = status }
+        }
+        outcome.statuses = statuses.map { $0 ?? .failed("no reply") }
+        return outcome
     }
 
-    private func copyBig(_ meta: KeyMeta, _ ctx: BatchContext, _ s: inout MigrationSummary) async throws {
-        let key = options.keyPrefix + meta.key
-        let tmp = Array("upshift:tmp:".utf8) + key
-        var first = true
-        var commands = 0
-        var bytes = 0
-        var failure: RESPValue? = nil
-        let streamMeta = try await reader.readChunks(meta) { payload in
-            guard failure == nil else { return }
-            let op = first ? "first" : "more"
-            let reply = try await sendWrites(
-                [writeCommand(ctx, op: op, type: meta.type, writeKey: tmp, finalKey: key, expireAt: meta.expireAt, payload: payload.bytes)],
-                ctx)[0]
-            first = false
-            commands += 1
-            bytes += payload.bytes.count
-            if reply != .integer(1) { failure = reply }
+    /// Sends a batch; when the target refuses the request as too large (an estimate was off), sends
+    /// each command alone so only the one too large fails. Other failures stop the run.
+    private func sendIsolating(_ commands: [RESPCommand], to target: any Backend) async throws -> [RESPValue] {
+        do {
+            return try await target.send(batch: commands)
+        } catch let error as UpstashError where error.kind == .limit && Self.isRequestSizeRefusal(error.detail) {
+            guard commands.count > 1 else { return [.error(Array(error.detail.utf8))] }
+            var replies: [RESPValue] = []
+            for c in commands { replies += try await sendIsolating([c], to: target) }
+            return replies
         }
-        s.commandsSent += commands
-        s.requests += commands
-        s.bytesRead += bytes
-        s.byType[meta.type, default: .init()].bytes += bytes
-        if let failure {
-            tally(meta.key, failure, &s)
-            return
-        }
-        if first && streamMeta == nil {
-            s.expiredDuringCopy += 1
-            return
-        }
-        var finish = Payload()
-        streamMeta?.append(to: &finish)
-        let reply = try await sendWrites(
-            [
-                writeCommand(
-                    ctx, op: "finish", type: meta.type, writeKey: tmp, finalKey: key, expireAt: meta.expireAt, payload: finish.bytes)
-            ], ctx)[0]
-        s.commandsSent += 1
-        s.requests += 1
-        tally(meta.key, reply, &s)
+    }
+
+    static func isRequestSizeRefusal(_ text: String) -> Bool {
+        text.contains("max request size") || text.contains("needs a request of")
     }
 }

@@ -1,31 +1,33 @@
 import Foundation
-import Logging
+import Keyspace
 import RESP
 import RedisClient
+import UpstashClient
 import UpstashProfile
 
-/// Copies keys from a Redis source into a target: scan → probe (type, absolute expiry, size)
-/// → read → one idempotent write command per key → checkpoint.
+/// Copies keys from a Redis source into a target: scan → probe (type, absolute expiry, size) →
+/// read → the fewest billed commands that write each key → checkpoint.
+///
+/// No single key stops a run: one the target cannot hold is skipped with its reason, one the
+/// target refuses is counted as failed, and the rest are copied; the summary lists them all.
 public final class Migrator: Sendable {
     public let source: any Backend
     /// nil for a dry run.
     public let target: (any Backend)?
     public let options: MigrationOptions
-    let logger: Logger
     let reader: KeyReader
     let checkpointPath: String?
     let targetName: String
+    let restoreSupport = RestoreSupport()
 
     public init(
-        source: any Backend, target: (any Backend)?, targetName: String, options: MigrationOptions, checkpointPath: String? = nil,
-        logger: Logger = Logger(label: "upshift.migrate")
+        source: any Backend, target: (any Backend)?, targetName: String, options: MigrationOptions, checkpointPath: String? = nil
     ) {
         self.source = source
         self.target = target
         self.targetName = targetName
         self.options = options
         self.checkpointPath = checkpointPath
-        self.logger = logger
         self.reader = KeyReader(source: source, options: options)
     }
 
@@ -49,10 +51,15 @@ public final class Migrator: Sendable {
             cursor = Array(cp.cursor.utf8)
             offset = cp.offset
         }
-        let probeSha = try await loadScript(Scripts.probe, on: source)
-        let writeSha = options.dryRun ? [] : try await loadScript(Scripts.write, on: target!)
-        let dump = try await useDump()
-        let context = BatchContext(probeSha: probeSha, writeSha: writeSha, dump: dump)
+        // A REST client counts the requests it sends: the run's share is what it sent since now.
+        let requestsBefore = options.dryRun ? nil : target?.requestsSent
+        let resumedRequests = summary.requests
+        func countRequests(_ s: inout MigrationSummary) {
+            if let before = requestsBefore, let now = target?.requestsSent { s.requests = resumedRequests + now - before }
+        }
+        var setup = MigrationSummary()
+        let context = try await prepare(&setup)
+        summary.add(setup)
         let pageSize = options.batch * options.concurrency
 
         while true {
@@ -82,6 +89,7 @@ public final class Migrator: Sendable {
                 return total
             }
             summary.add(results)
+            countRequests(&summary)
             summary.seconds = (ContinuousClock.now - started).seconds
             let finished = options.keys.map { offset >= $0.count } ?? (next == Array("0".utf8))
             cursor = next
@@ -94,9 +102,9 @@ public final class Migrator: Sendable {
         }
         summary.seconds = (ContinuousClock.now - started).seconds
         if options.dryRun {
-            summary.estimatedSeconds = Double(summary.commandsSent) / Double(options.plan.commandsPerSecond)
+            summary.estimatedSeconds = Double(summary.billedCommands) / Double(options.plan.commandsPerSecond)
             if case .perCommand(let per100K) = options.plan.pricing {
-                summary.estimatedCostDollars = Double(summary.commandsSent) / 100_000 * per100K
+                summary.estimatedCostDollars = Double(summary.billedCommands) / 100_000 * per100K
             }
         }
         return summary
@@ -116,10 +124,38 @@ public final class Migrator: Sendable {
         ).save(to: path)
     }
 
+    /// What every batch shares: the scripts' digests, how writes are planned and packed.
     struct BatchContext: Sendable {
         let probeSha: [UInt8]
-        let writeSha: [UInt8]
-        let dump: Bool
+        let script: LoadedWriteScript
+        let planner: WritePlanner
+        let packer: ScriptCallPacker
+    }
+
+    /// Loads the probe on the source and the write script on the target (with Upstash's
+    /// key-locking flag where the target takes it). What this sends to the target is billed too.
+    private func prepare(_ s: inout MigrationSummary) async throws -> BatchContext {
+        let probeSha = try await loadScript(KeyProbe.script, on: source)
+        var script = LoadedWriteScript(keyLocking: nil, plain: [])
+        let escape = !(target?.carriesBinary ?? false)
+        if let target, !options.dryRun {
+            let flagged = WriteScript.text(keyLocking: true)
+            let loads = try await target.send(batch: [
+                RESPCommand("SCRIPT", "LOAD", WriteScript.text(keyLocking: false)), RESPCommand("SCRIPT", "LOAD", flagged),
+            ])
+            s.billedCommands += 2
+            if target.requestsSent == nil { s.requests += 1 }
+            guard case .bulkString(let plain?) = loads[0] else {
+                throw MigrationError("\(target.displayName): cannot load the migration script: \(loads[0])")
+            }
+            script.plain = plain
+            // Stock Redis refuses the flag (`Unexpected flag in script shebang`): then every call goes without it.
+            if case .bulkString(let locked?) = loads[1] { script.keyLocking = locked }
+        }
+        let budget = max(16 * 1024, min(options.chunkBytes, options.plan.maxRequestBytes - 256 * 1024))
+        let planner = WritePlanner(budget: budget, escape: escape, skip: options.conflict != .replace)
+        return BatchContext(
+            probeSha: probeSha, script: script, planner: planner, packer: ScriptCallPacker(script: script, escape: escape, budget: budget))
     }
 
     private func loadScript(_ text: String, on backend: any Backend) async throws -> [UInt8] {
@@ -130,25 +166,44 @@ public final class Migrator: Sendable {
         return sha
     }
 
-    /// `--mode auto`: DUMP/RESTORE when the target restores what the source dumps, else struct.
-    private func useDump() async throws -> Bool {
-        switch options.mode {
-        case .struct: return false
-        case .dump: return true
-        case .auto:
-            guard let target, !options.dryRun else { return false }
-            let probeKey = Array("upshift:probe:dump".utf8)
-            _ = try await source.send(RESPCommand("SET", probeKey, "x", "PX", 10_000))
-            let dumped = try await source.send(RESPCommand("DUMP", probeKey))
-            guard let payload = dumped.bytes else { return false }
-            var p = Payload()
-            p.append(payload)
-            let restored = try await target.send(
-                RESPCommand(
-                    "EVAL", Scripts.write, 2, probeKey, probeKey, "restore", "restore", Date().unixMilliseconds + 10_000, "replace", p.bytes
-                ))
-            _ = try? await target.send(RESPCommand("DEL", probeKey))
-            return restored == .integer(1)
+    /// `--mode auto`: whether the target restores the source's DUMP payloads, tried once with
+    /// `payload` under a scratch key; the answer is kept for the run. The commands it cost are added to `s`.
+    func targetRestores(_ payload: [UInt8], _ s: inout MigrationSummary) async -> Bool {
+        guard let target else { return false }
+        let (restores, probed) = await restoreSupport.decide {
+            let probe = Array("upshift:probe:restore".utf8)
+            let replies = try? await target.send(batch: [
+                RESPCommand("RESTORE", probe, Date().unixMilliseconds + 60_000, payload, "REPLACE", "ABSTTL"), RESPCommand("DEL", probe),
+            ])
+            // OK is a status over RESP and a string in REST's JSON
+            return replies?.first?.bytes == Array("OK".utf8)
+        }
+        if probed {
+            // RESTORE's payload is binary: over REST it runs inside an EVAL (2 billed), then the DEL.
+            s.billedCommands += target.carriesBinary ? 2 : 3
+            if target.requestsSent == nil { s.requests += 1 }
+        }
+        return restores
+    }
+}
+
+/// The `--mode auto` decision, made once by whichever batch gets there first.
+actor RestoreSupport {
+    private var decision: Task<Bool, Never>?
+
+    /// The decision, and whether this call was the one that made it.
+    func decide(_ probe: @escaping @Sendable () async -> Bool) async -> (Bool, Bool) {
+        if let decision { return (await decision.value, false) }
+        let task = Task { await probe() }
+        decision = task
+        return (await task.value, true)
+    }
+
+    /// What was decided, if anything yet.
+    var decided: Bool? {
+        get async {
+            guard let decision else { return nil }
+            return await decision.value
         }
     }
 }

@@ -18,9 +18,31 @@ public protocol Backend: Sendable {
 
     /// Releases connections.
     func close() async
+
+    /// True when arguments reach the server byte for byte whatever they hold (RESP). False for a
+    /// transport that only carries text (Upstash's JSON REST API): there a command whose arguments
+    /// are not UTF-8 costs more (it leaves the pipeline), and callers that write bytes in bulk
+    /// escape them for a script to restore (`ScriptEscape`).
+    var carriesBinary: Bool { get }
+
+    /// How many round trips `send(batch:)` makes for these commands (requests over REST).
+    func roundTrips(for commands: [RESPCommand]) -> Int
+
+    /// Requests sent so far, for a backend that splits batches into several (REST); nil for one
+    /// whose `send(batch:)` is always one round trip.
+    var requestsSent: Int? { get }
 }
 
 extension Backend {
+    /// RESP carries any bytes.
+    public var carriesBinary: Bool { true }
+
+    /// A RESP pipeline is one round trip.
+    public func roundTrips(for commands: [RESPCommand]) -> Int { commands.isEmpty ? 0 : 1 }
+
+    /// A RESP backend sends each batch in one round trip: callers count their batches.
+    public var requestsSent: Int? { nil }
+
     public func send(_ command: RESPCommand) async throws -> RESPValue {
         try await send(batch: [command])[0]
     }

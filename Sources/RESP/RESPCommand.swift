@@ -31,6 +31,11 @@ public struct RESPCommand: Sendable, Hashable {
     /// The arguments, the command name first.
     public var arguments: [[UInt8]]
 
+    /// For a script call (EVAL, EVALSHA, FCALL): how many commands the script will run, when the
+    /// caller knows. Upstash bills each of them besides the call itself, so a client that paces to
+    /// a commands/s budget counts them; 0 when unknown or not a script.
+    public var scriptCalls = 0
+
     /// A command from raw argv.
     public init(arguments: [[UInt8]]) {
         self.arguments = arguments

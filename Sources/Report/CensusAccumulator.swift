@@ -1,4 +1,5 @@
 import Foundation
+import Keyspace
 
 /// The thresholds a census checks keys against, from the plan under consideration.
 struct CensusLimits: Sendable {

@@ -1,3 +1,5 @@
+import Keyspace
+
 /// What the census learned about one key from its pipelined probes.
 struct KeyObservation: Sendable {
     var database: Int
@@ -33,6 +35,7 @@ struct KeyObservation: Sendable {
             let n = max(length ?? 0, 0)
             let per = MigrationEstimate.elementsPerCommand
             return (n + per - 1) / per + 1
+        case .json: return 3
         case .module, .missing: return 0
         }
     }

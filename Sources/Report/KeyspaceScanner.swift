@@ -1,3 +1,4 @@
+import Keyspace
 import RESP
 import RedisClient
 

@@ -2,6 +2,9 @@ import NIOConcurrencyHelpers
 
 /// Holds a commands-per-second budget across every caller of one client.
 ///
+/// It counts what Upstash bills (`UpstashBilling`): a script is its call plus the commands it
+/// runs, so a batch of bulk-writing scripts is paced by what it really costs the database.
+///
 /// Each request reserves its commands on a shared timeline (GCRA, a "theoretical arrival time"):
 /// it may start when the commands before it have used up their share of the second. Idle time
 /// earns at most `tolerance` of credit, so a caller slowed by a hiccup can catch up a little, but
@@ -9,7 +12,7 @@ import NIOConcurrencyHelpers
 final class CommandPacer: Sendable {
     /// Commands a second.
     let perSecond: Int
-    /// The most commands one request should carry so pacing stays smooth (1/20 s worth).
+    /// The most billed commands one request should carry so pacing stays smooth (1/20 s worth).
     let chunk: Int
     /// The credit idle time may build up.
     let tolerance: Duration
@@ -21,7 +24,7 @@ final class CommandPacer: Sendable {
         self.tolerance = tolerance
     }
 
-    /// Waits until `commands` more commands fit the budget; throws when the task is cancelled.
+    /// Waits until `commands` more billed commands fit the budget; throws when the task is cancelled.
     func acquire(_ commands: Int) async throws(CancellationError) {
         let now = ContinuousClock.now
         let cost = Duration.seconds(Double(commands) / Double(perSecond))

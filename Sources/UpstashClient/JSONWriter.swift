@@ -1,3 +1,5 @@
+import RESP
+
 /// Writes JSON. Strings must be text: bytes that are not valid UTF-8 become U+FFFD,
 /// which is why binary values travel base64-encoded or in a raw request body.
 public enum JSONWriter {
@@ -34,76 +36,53 @@ public enum JSONWriter {
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
-    public static func writeString(_ s: [UInt8], into out: inout [UInt8]) {
+    public static func writeString(_ bytes: [UInt8], into out: inout [UInt8]) {
+        _ = writeString(bytes, into: &out, stopAtInvalid: false)
+    }
+
+    /// Writes `bytes` as a JSON string; with `stopAtInvalid`, returns false at the first byte that
+    /// is not UTF-8 (what was written is then incomplete), so checking and writing take one pass.
+    static func writeString(_ bytes: [UInt8], into out: inout [UInt8], stopAtInvalid: Bool) -> Bool {
         out.append(UInt8(ascii: "\""))
-        var i = 0
-        while i < s.count {
-            let c = s[i]
-            if c >= 0x20 && c < 0x80 && c != 0x22 && c != 0x5C {
-                out.append(c)
-                i += 1
-                continue
-            }
-            if c < 0x80 {
+        let valid = bytes.withUnsafeBufferPointer { s -> Bool in
+            var i = 0
+            var run = 0  // start of bytes copied as they are, appended in one go
+            while i < s.count {
+                let c = s[i]
+                if c >= 0x20 && c < 0x80 && c != 0x22 && c != 0x5C {
+                    i += 1
+                    continue
+                }
+                if c >= 0x80 {
+                    let n = utf8SequenceLength(s, at: i)
+                    if n > 0 {
+                        i += n
+                        continue
+                    }
+                }
+                if c >= 0x80 && stopAtInvalid { return false }
+                if run < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: s[run..<i])) }
                 switch c {
                 case 0x22: out.append(contentsOf: [0x5C, 0x22])
                 case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
                 case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
                 case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
                 case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-                default: out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(c >> 4)], hex[Int(c & 0xF)]])
+                default:
+                    if c < 0x20 {
+                        out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(c >> 4)], hex[Int(c & 0xF)]])
+                    } else {
+                        out.append(contentsOf: [0xEF, 0xBF, 0xBD])  // U+FFFD for a byte that is not UTF-8
+                    }
                 }
                 i += 1
-                continue
+                run = i
             }
-            let n = validUTF8SequenceLength(s, at: i)
-            if n > 0 {
-                out.append(contentsOf: s[i..<i + n])
-                i += n
-            } else {
-                out.append(contentsOf: [0xEF, 0xBF, 0xBD])  // U+FFFD
-                i += 1
-            }
+            if run < s.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: s[run..<s.count])) }
+            return true
         }
+        guard valid else { return false }
         out.append(UInt8(ascii: "\""))
+        return true
     }
-}
-
-/// The length of the valid UTF-8 sequence starting at `i`, or 0 when it is not one.
-@inline(__always)
-func validUTF8SequenceLength(_ s: [UInt8], at i: Int) -> Int {
-    let c = s[i]
-    let n: Int
-    var min: UInt32
-    var v: UInt32
-    switch c {
-    case 0xC2...0xDF: (n, min, v) = (2, 0x80, UInt32(c & 0x1F))
-    case 0xE0...0xEF: (n, min, v) = (3, 0x800, UInt32(c & 0x0F))
-    case 0xF0...0xF4: (n, min, v) = (4, 0x10000, UInt32(c & 0x07))
-    default: return 0
-    }
-    guard i + n <= s.count else { return 0 }
-    for k in 1..<n {
-        let b = s[i + k]
-        guard b & 0xC0 == 0x80 else { return 0 }
-        v = v << 6 | UInt32(b & 0x3F)
-    }
-    if v < min || v > 0x10FFFF || (0xD800...0xDFFF).contains(v) { return 0 }
-    min = 0
-    return n
-}
-
-/// True when the bytes are valid UTF-8, so they can travel as a JSON string unchanged.
-public func isValidUTF8(_ s: [UInt8]) -> Bool {
-    var i = 0
-    while i < s.count {
-        if s[i] < 0x80 {
-            i += 1
-            continue
-        }
-        let n = validUTF8SequenceLength(s, at: i)
-        if n == 0 { return false }
-        i += n
-    }
-    return true
 }

@@ -10,16 +10,13 @@ enum RequestEncoding {
     /// The command as a JSON array of strings (`["SET","k","v"]`); nil when an argument is not UTF-8.
     static func json(_ command: RESPCommand) -> [UInt8]? {
         var size = 2
-        for a in command.arguments {
-            guard isValidUTF8(a) else { return nil }
-            size += a.count + 3
-        }
+        for a in command.arguments { size += a.count + 3 }
         var out: [UInt8] = []
         out.reserveCapacity(size)
         out.append(UInt8(ascii: "["))
         for (i, a) in command.arguments.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            JSONWriter.writeString(a, into: &out)
+            guard JSONWriter.writeString(a, into: &out, stopAtInvalid: true) else { return nil }
         }
         out.append(UInt8(ascii: "]"))
         return out

@@ -15,7 +15,7 @@ extension UpstashClient {
             attempt += 1
             if let pacer {
                 do {
-                    try await pacer.acquire(planned.commands.count)
+                    try await pacer.acquire(planned.billed)
                 } catch {
                     throw failure(.cancelled, "cancelled while pacing to \(pacer.perSecond) commands/s")
                 }
@@ -26,6 +26,7 @@ extension UpstashClient {
                 url: endpoint.url(planned.route), headers: sent, body: planned.body, timeout: options.requestTimeout,
                 connectTimeout: options.connectTimeout)
             let error: UpstashError
+            requestCounter.withLockedValue { $0 += 1 }
             switch await engine.perform(request) {
             case .success(let response):
                 // echoed back as a header: anything with control characters would inject headers

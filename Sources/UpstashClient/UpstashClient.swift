@@ -32,6 +32,7 @@ public final class UpstashClient: Backend {
     let engine: CurlEngine
     let pacer: CommandPacer?
     let syncToken = NIOLockedValueBox<String?>(nil)
+    let requestCounter = NIOLockedValueBox(0)
     let logger: Logger
 
     /// A client for a REST URL (`https://…upstash.io`) and its token.
@@ -74,8 +75,8 @@ public final class UpstashClient: Backend {
     /// The REST URL; the token is never part of it.
     public var displayName: String { endpoint.description }
 
-    /// Sends one command: `POST /` with a JSON body, or the path form for binary arguments.
-    /// A command error comes back as an `.error` value.
+    /// Sends one command: `POST /` with a JSON body (binary arguments escaped inside an `EVAL`, or,
+    /// for a command Redis refuses from scripts, the path form). A command error comes back as an `.error` value.
     public func send(_ command: RESPCommand) async throws(UpstashError) -> RESPValue {
         try await send(batch: [command])[0]
     }
@@ -83,9 +84,10 @@ public final class UpstashClient: Backend {
     /// Sends commands in order, as few `/pipeline` requests as the plan's request size allows;
     /// one reply per command, in order. Not atomic: see `transaction(_:)`.
     ///
-    /// A command with a non-UTF-8 argument goes alone in the path form between the requests for
-    /// the commands around it (still in order). When the server refuses a whole request with a 4xx
-    /// that is neither auth nor a limit, each command of that request gets its error text as reply.
+    /// A command with a non-UTF-8 argument stays in the pipeline, escaped inside an `EVAL` that
+    /// restores its bytes (`EscapedCommand`); one Redis refuses from scripts goes alone in the path
+    /// form between the requests around it (still in order). When the server refuses a whole request
+    /// with a 4xx that is neither auth nor a limit, each command of that request gets its error text as reply.
     public func send(batch commands: [RESPCommand]) async throws(UpstashError) -> [RESPValue] {
         var replies: [RESPValue] = []
         replies.reserveCapacity(commands.count)
@@ -101,18 +103,19 @@ public final class UpstashClient: Backend {
     /// Returns `.array` of the replies, one per command, when it ran (a command that failed at run
     /// time has its `.error` in the array, as with EXEC). When the server refused the transaction as
     /// a whole (a syntax error, an unsupported command) it returns that one `.error`, like Redis's
-    /// `EXECABORT`. A transaction cannot be split, so one larger than the plan's request size, or
-    /// with a non-UTF-8 argument (which only the single-command path form can carry), throws.
+    /// `EXECABORT`. A transaction cannot be split, so one larger than the plan's request size throws;
+    /// a command with non-UTF-8 arguments travels escaped (`EscapedCommand`), and one that Redis
+    /// refuses from scripts, which only the path form could carry, throws too.
     public func transaction(_ commands: [RESPCommand]) async throws(UpstashError) -> RESPValue {
         guard !commands.isEmpty else { return .array([]) }
         var encoded: [[UInt8]] = []
         encoded.reserveCapacity(commands.count)
         for (i, c) in commands.enumerated() {
-            guard let json = RequestEncoding.json(c) else {
+            guard let json = RequestEncoding.json(c) ?? EscapedCommand.wrap(c).flatMap(RequestEncoding.json) else {
                 throw failure(
                     .unencodable,
-                    "command \(i + 1) (\(c.name)) of the transaction has an argument that is not UTF-8; "
-                        + "/multi-exec takes JSON only, so binary values can only be sent outside a transaction")
+                    "command \(i + 1) (\(c.name)) of the transaction has an argument that is not UTF-8 and cannot run from a script; "
+                        + "/multi-exec takes JSON only, so it can only be sent outside a transaction")
             }
             encoded.append(json)
         }
@@ -120,7 +123,9 @@ public final class UpstashClient: Backend {
         guard body.count <= maxRequestBytes else {
             throw failure(.limit, "a transaction of \(body.count) bytes is over the plan's max request size of \(maxRequestBytes) bytes")
         }
-        let request = PlannedRequest(route: "/multi-exec", body: body, isJSON: true, isPipeline: true, commands: 0..<commands.count)
+        let billed = commands.reduce(0) { $0 + RequestPlanner.billed($1) }
+        let request = PlannedRequest(
+            route: "/multi-exec", body: body, isJSON: true, isPipeline: true, commands: 0..<commands.count, billed: billed)
         let response = try await exchange(request, resp2: false)
         if !response.isSuccess {
             guard let text = ResultDecoding.errorText(response.body) else { throw malformed(response, "no error text") }
@@ -173,11 +178,29 @@ public final class UpstashClient: Backend {
         engine.shutdown()
     }
 
+    /// REST carries text only: binary arguments are escaped (`EscapedCommand`) or take the path form.
+    public var carriesBinary: Bool { false }
+
+    /// HTTP requests sent so far (retries included).
+    public var requestsSent: Int? { requestCounter.withLockedValue { $0 } }
+
+    /// The HTTP requests `send(batch:)` makes for these commands (1 per command it cannot plan).
+    public func roundTrips(for commands: [RESPCommand]) -> Int {
+        (try? plan(commands).count) ?? commands.count
+    }
+
+    /// The HTTP requests a client for `plan` (unpaced, default options) would make: for dry runs,
+    /// which have no client.
+    public static func roundTrips(for commands: [RESPCommand], plan: UpstashPlan) -> Int {
+        let planner = RequestPlanner(maxBodyBytes: plan.maxRequestBytes, maxBilled: .max, maxPathBytes: UpstashClientOptions().maxPathBytes)
+        return (try? planner.plan(commands).count) ?? commands.count
+    }
+
     // MARK: - Internals
 
     func plan(_ commands: [RESPCommand]) throws(UpstashError) -> [PlannedRequest] {
         let planner = RequestPlanner(
-            maxBodyBytes: maxRequestBytes, maxCommands: pacer?.chunk ?? Int.max, maxPathBytes: options.maxPathBytes)
+            maxBodyBytes: maxRequestBytes, maxBilled: pacer?.chunk ?? Int.max, maxPathBytes: options.maxPathBytes)
         let refusal: RequestPlanner.Refusal
         do {
             return try planner.plan(commands)

@@ -16,8 +16,12 @@ struct MigrateCommand: AsyncParsableCommand {
     @OptionGroup var target: TargetOptions
     @OptionGroup var sharding: ShardOption
 
-    @Option(help: "struct (type-by-type, any target), dump (DUMP/RESTORE ABSTTL), or auto.")
-    var mode: String = "struct"
+    @Option(
+        help: """
+            auto (RESTORE … ABSTTL where the target restores the source's DUMP payloads, one command a key; else struct), \
+            struct (type-by-type commands, any target), or dump.
+            """)
+    var mode: String = "auto"
     @Option(help: "Only keys matching this glob pattern.")
     var match: String?
     @Option(help: "Only keys of this type (string, hash, list, set, zset, stream).")

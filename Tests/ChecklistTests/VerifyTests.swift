@@ -96,5 +96,27 @@ struct VerifyTests {
             try Checklist.parse(yaml: "area: x\nscenarios:\n  - name: n\n    steps:\n      - jump: 1\n")
         }
         #expect(throws: ChecklistError.self) { try Checklist.parse(yaml: "[unclosed") }
+        #expect(throws: ChecklistError.self) {
+            try Checklist.parse(yaml: "area: x\nscenarios:\n  - name: n\n    requires: redis seven\n    steps:\n      - wait: 1\n")
+        }
+    }
+
+    @Test("a scenario that needs a newer Redis than the backend runs is n/a there, with the versions named; on a new enough one it runs")
+    func requiresVersion() async throws {
+        let list = try Checklist.parse(
+            yaml: "area: x\nscenarios:\n  - name: n\n    requires: redis 7.0\n    steps:\n      - send: [PING]\n        expect: PONG\n")
+        #expect(list.scenarios[0].minimumRedis == RedisVersion("7.0"))
+        #expect(RedisVersion("6.2.14")! < RedisVersion("7")!)
+        #expect(!(RedisVersion("7.0.15")! < RedisVersion("7.0")!))
+        try await withRedisServer { server in
+            let old = ScenarioRunner(backend: try server.client(), label: "old", serverVersion: RedisVersion("6.2.14"))
+            let skipped = await old.run(list.scenarios[0], area: "x", index: 0)
+            #expect(skipped.status == .unavailable)
+            #expect(skipped.message == "n/a: needs Redis 7.0 (this server runs 6.2.14)")
+            let version = await ScenarioRunner.version(of: try server.client())
+            #expect(version.map { $0 >= RedisVersion("7.0")! } == true)
+            let current = ScenarioRunner(backend: try server.client(), label: "new", serverVersion: version)
+            #expect(await current.run(list.scenarios[0], area: "x", index: 0).status == .pass)
+        }
     }
 }

@@ -1,3 +1,4 @@
+import Keyspace
 import RESP
 import Testing
 import UpstashProfile
@@ -7,15 +8,16 @@ import UpstashProfile
 @Suite("report: classification, parsing and formats (no server)")
 struct ClassificationTests {
     @Test(
-        "TYPE replies classify into core, module and missing types",
+        "TYPE replies classify into core, JSON (storable on Upstash), other module and missing types",
         arguments: [
             ("string", KeyType.string), ("hash", .hash), ("list", .list), ("set", .set), ("zset", .zset), ("stream", .stream),
-            ("none", .missing), ("ReJSON-RL", .module("ReJSON-RL")), ("MBbloom--", .module("MBbloom--")),
+            ("none", .missing), ("ReJSON-RL", .json), ("MBbloom--", .module("MBbloom--")), ("TSDB-TYPE", .module("TSDB-TYPE")),
         ])
     func classifies(_ reply: String, _ expected: KeyType) {
         let type = KeyType(typeReply: .simpleString(Array(reply.utf8)))
         #expect(type == expected)
-        #expect(type.isModule == (reply.contains("-")))
+        #expect(type.isModule == (reply.contains("-") && reply != "ReJSON-RL"))
+        #expect(type.isStorable == (!type.isModule && type != .missing))
         #expect(type.name == (expected == .missing ? "none" : reply))
     }
 
@@ -24,31 +26,44 @@ struct ClassificationTests {
         #expect(KeyType(typeReply: .error(Array("ERR no".utf8))) == .missing)
     }
 
-    @Test("a module-typed key becomes a blocker finding naming the module type")
-    func moduleFinding() throws {
+    /// The findings for three keys of one type, and the census.
+    static func findings(forType type: String) -> ([Finding], Census) {
         var acc = CensusAccumulator(
             limits: CensusLimits(maxKeyBytes: 32768, maxRecordBytes: 1 << 30, maxRequestBytes: 1 << 30, topKeys: 3, examples: 2))
         acc.begin(database: 0, keysReported: 3, expiresReported: 0)
         for i in 0..<3 {
             acc.add(
                 KeyObservation(
-                    database: 0, key: Array("doc:\(i)".utf8), type: KeyType(name: Array("ReJSON-RL".utf8)), memoryBytes: 100,
+                    database: 0, key: Array("doc:\(i)".utf8), type: KeyType(name: Array(type.utf8)), memoryBytes: 100,
                     length: nil, ttlMilliseconds: nil, valueIsUTF8: nil))
         }
         let census = acc.census(sampleSize: nil, seconds: 0)
         let facts = ServerFacts(
             redisVersion: "7", uptimeSeconds: 10, usedMemoryBytes: 1000, keyspace: [], commands: [], cachedScripts: 0,
-            functionLibraries: [], modules: ["ReJSON"])
+            functionLibraries: [], modules: ["ReJSON", "bf"])
         let cost = CostEstimate.estimate(facts: facts, largestRecordBytes: 100, migrationCommands: 0, migrationBytes: 0, plan: .payAsYouGo)
         let findings = Findings.build(
             .init(facts: facts, census: census, problems: acc.problems, databaseExamples: [:], cost: cost, plan: .payAsYouGo))
+        return (findings, census)
+    }
+
+    @Test("a key of a module type Upstash lacks (a Bloom filter) becomes a blocker finding naming the type")
+    func moduleFinding() throws {
+        let (findings, census) = Self.findings(forType: "MBbloom--")
         let module = try #require(findings.first { $0.id == "module-type" })
         #expect(module.severity == .blocker)
         #expect(module.count == 3)
         #expect(module.items.count == 2)
-        #expect(module.title.contains("ReJSON-RL"))
-        #expect(census.types == [TypeTally(type: "ReJSON-RL", keys: 3, bytes: 300, elements: 0)])
+        #expect(module.title.contains("MBbloom--"))
+        #expect(census.types == [TypeTally(type: "MBbloom--", keys: 3, bytes: 300, elements: 0)])
         #expect(findings.first?.severity == .blocker)
+    }
+
+    @Test("JSON documents are storable on Upstash: counted as a type, no module-type blocker")
+    func jsonIsStorable() {
+        let (findings, census) = Self.findings(forType: "ReJSON-RL")
+        #expect(!findings.contains { $0.id == "module-type" })
+        #expect(census.types == [TypeTally(type: "ReJSON-RL", keys: 3, bytes: 300, elements: 0)])
     }
 
     @Test(

@@ -9,11 +9,12 @@ public final class GatewayProcess: @unchecked Sendable {
     private let process: Process
 
     /// Starts the gateway and waits for its "listening" line. Throws a clear error when the
-    /// binary under test has no `gateway` subcommand.
-    public init(redis: RedisServer, token: String = "test-token", arguments: [String] = []) throws {
+    /// binary under test has no `gateway` subcommand. `redisURL` overrides how it reaches `redis` (a user, a password).
+    public init(redis: RedisServer, token: String = "test-token", arguments: [String] = [], redisURL: String? = nil) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: try gatewayBinary())
-        p.arguments = ["gateway", "--listen", "127.0.0.1:0", "--redis", redis.url, "--token", token, "--log-level", "error"] + arguments
+        p.arguments =
+            ["gateway", "--listen", "127.0.0.1:0", "--redis", redisURL ?? redis.url, "--token", token, "--log-level", "error"] + arguments
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice

