@@ -8,6 +8,7 @@ public struct DatabaseMapping: Sendable, Equatable {
     /// Database number → the prefix its keys take on the mirror side.
     public var prefixes: [Int: [UInt8]]
 
+    /// A mapping from database numbers to key prefixes (none: only the primary's own database is mirrored).
     public init(prefixes: [Int: [UInt8]] = [:]) {
         self.prefixes = prefixes
     }

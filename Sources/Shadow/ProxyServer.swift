@@ -163,17 +163,3 @@ public final class ShadowProxy: Sendable {
             lostRecords: engine.log?.lostRecords ?? 0)
     }
 }
-
-/// Event loop groups by thread count, shared by every proxy of the process (like NIO's singleton).
-private final class GroupCache: Sendable {
-    private let groups = NIOLockedValueBox<[Int: MultiThreadedEventLoopGroup]>([:])
-
-    func group(threads: Int) -> MultiThreadedEventLoopGroup {
-        groups.withLockedValue { g in
-            if let hit = g[threads] { return hit }
-            let made = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
-            g[threads] = made
-            return made
-        }
-    }
-}

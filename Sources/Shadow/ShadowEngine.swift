@@ -358,6 +358,3 @@ final class ShadowEngine: Sendable {
         return String(describing: type(of: error))
     }
 }
-
-/// The mirror side did not answer a batch within the mirror timeout.
-struct MirrorTimeout: Error {}
