@@ -175,4 +175,32 @@ struct MirrorEffectTests {
         for i in 0..<20 { #expect(try await target.send(RESPCommand("GET", "k:\(i)")) == .bulk("\(i)")) }
         await target.close()
     }
+
+    @Test("a script the primary's SCRIPT KILL stopped is not run on the mirror (which would stay BUSY)")
+    func killedScriptIsNotReplayed() async throws {
+        // Every read mirrored too: the script must stay off the mirror whatever it is taken for.
+        let rig = try await ShadowRig(readSample: 1)
+        defer { rig.stop() }
+        let admin = try rig.primary.client()
+        #expect(try await admin.send(RESPCommand("CONFIG", "SET", "busy-reply-threshold", 100)) == .ok)
+        await admin.close()
+        // Through the proxy: a script that never ends, then SCRIPT KILL from another connection.
+        guard let looping = RawSocket.connect(port: rig.port) else { throw TestSupportError("cannot connect") }
+        defer { close(looping) }
+        RawSocket.send(looping, Array("*3\r\n$4\r\nEVAL\r\n$17\r\nwhile true do end\r\n$1\r\n0\r\n".utf8))
+        try await Task.sleep(nanoseconds: 300_000_000)
+        let killer = try rig.client()
+        #expect(try await killer.send(RESPCommand("SCRIPT", "KILL")) == .ok)
+        var reply = [UInt8](repeating: 0, count: 512)
+        let n = reply.withUnsafeMutableBytes { recv(looping, $0.baseAddress, $0.count, 0) }
+        #expect(n > 0 && String(decoding: reply[0..<max(0, n)], as: UTF8.self).contains("killed by user"))
+        #expect(try await killer.send(RESPCommand("SET", "after", "kill")) == .ok)
+        await killer.close()
+        let summary = await rig.shutdown()
+        #expect(summary.metrics.mirrorRecoveries == 0, "the mirror never had to be rescued")
+        let target = try rig.target.client()
+        #expect(try await target.send(RESPCommand("GET", "after")) == .bulk("kill"))
+        #expect(try await target.send(RESPCommand("PING")) == .simpleString(Array("PONG".utf8)), "the mirror is not busy")
+        await target.close()
+    }
 }
