@@ -55,18 +55,22 @@ final class MirrorQueue: Sendable {
                     s.running = false
                     return ([], [], 0)
                 }
-                var out: [MirrorItem] = []
-                var attempts: [Int] = []
-                while out.count < batchLimit, let i = s.items.popFirst() {
-                    out.append(i)
-                    attempts.append(0)
-                }
-                // Retried pops go after whatever arrived since: the push they wait for may be among it.
-                let pause = out.isEmpty ? Self.retryDelaysMs[min(s.retries.map(\.attempts).min() ?? 0, Self.retryDelaysMs.count - 1)] : 0
+                var fresh: [MirrorItem] = []
+                while fresh.count < batchLimit, let i = s.items.popFirst() { fresh.append(i) }
+                // Retried pops go after what other connections sent since (the push they wait for may
+                // be among it) and before what their own connection sent since (which came after them).
+                let waiting = Set(s.retries.map(\.item.connection))
+                let others = fresh.filter { !waiting.contains($0.connection) }
+                let later = fresh.filter { waiting.contains($0.connection) }
+                let pause = fresh.isEmpty ? Self.retryDelaysMs[min(s.retries.map(\.attempts).min() ?? 0, Self.retryDelaysMs.count - 1)] : 0
+                var out = others
+                var attempts = [Int](repeating: 0, count: others.count)
                 for r in s.retries {
                     out.append(r.item)
                     attempts.append(r.attempts)
                 }
+                out += later
+                attempts += [Int](repeating: 0, count: later.count)
                 s.retries = []
                 s.inFlight = out
                 return (out, attempts, pause)
