@@ -1,71 +1,43 @@
+import Foundation
 import NIOCore
 import NIOPosix
 import RESP
 import RedisClient
-import UpstashProfile
 
 /// One client connection and its own primary connection, so SELECT, MULTI/EXEC, WATCH, blocking
 /// commands and pub/sub keep their per-connection meaning. Lives on one event loop: the client's
 /// channel and the primary's channel share it, and neither ever waits on the mirror.
 ///
-/// Client commands are parsed (hiredis, client caps) and forwarded in order, one write per read.
-/// In shadow mode the primary's bytes go back to the client as they arrive, untouched, and are
-/// parsed alongside only to pair each reply with its command; in dual-write mode a mirrored
-/// command's reply is held (with every reply behind it) until the mirror has answered too.
+/// The protocol logic is `ClientSessionState`; this handler only runs its actions. Every path that
+/// closes the client closes its primary connection too, and the other way round.
 final class ClientSession: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    /// What to do when the primary answers a command.
-    enum Action {
-        case none
-        case mirror(RESPCommand, CommandTraits)
-        /// EXEC: the transaction's commands, or nil when it is not mirrored; `lostKeys` are written keys
-        /// the mirror will not see (a command Upstash refuses was inside).
-        case exec([(RESPCommand, CommandTraits)]?, lostKeys: [[UInt8]])
-        /// SUBSCRIBE: from its (successful) reply on, everything passes through.
-        case passthrough
-    }
-
     let engine: ShadowEngine
     let id: UInt64
     let queue: MirrorQueue
-    let classifier: CommandClassifier
-    private var commands = CommandSplitter()
-    private var replies = ReplyReader()
-    /// The client asked for RESP3 (HELLO 3).
-    var resp3 = false
-    var context: ChannelHandlerContext?
-    var primary: (any PrimaryLink)?
-    private var handshakeRemaining = 0
-    private var ready = false
-    var awaiting = CircularBuffer<Action>()
-    /// Commands forwarded in one write and not yet all answered, with when they were written.
-    private var sentBatches = CircularBuffer<(remaining: Int, at: NIODeadline)>()
-    var held = CircularBuffer<HeldReply>()
-    var nextToken: UInt64 = 0
-    var subscribed = false
-    var primaryPassthrough = false
-    private var transaction: [(RESPCommand, CommandTraits)]?
-    private var transactionMirrorable = true
-    private var transactionLostKeys: [[UInt8]] = []
-    private var mirrorEnabled = true
-    private var pendingError: [UInt8]?
-    var closed = false
+    private var state: ClientSessionState
+    private var context: ChannelHandlerContext?
+    private var primary: (any PrimaryLink)?
+    private var closed = false
     private var primaryWritable = true
-    private var random = SplitMix64(seed: UInt64.random(in: 1...UInt64.max))
-
-    /// A reply waiting in dual-write mode: its bytes, and whether the mirror has answered.
-    struct HeldReply {
-        var bytes: ByteBuffer
-        var token: UInt64
-        var ready: Bool
-    }
+    private var reading = false
+    private var graceScheduled = false
+    private var recordedReplication = false
+    /// Commands forwarded in one write and not yet all answered, with when they were written.
+    private var batches = CircularBuffer<(remaining: Int, at: NIODeadline)>()
+    /// Counts not yet handed to the shared metrics (one lock per many commands).
+    private var proxied = 0
+    private var latencies: [Double] = []
+    private var lastReport = NIODeadline.now()
 
     init(engine: ShadowEngine) {
         self.engine = engine
         (self.id, self.queue) = engine.openConnection()
-        self.classifier = CommandClassifier(table: engine.table)
+        self.state = ClientSessionState(
+            policy: engine.sessionPolicy, classifier: CommandClassifier(table: engine.table), scripts: engine.scripts,
+            seed: UInt64.random(in: 1...UInt64.max))
     }
 
     // MARK: client side
@@ -78,7 +50,7 @@ final class ClientSession: ChannelInboundHandler {
         engine.metrics.connectionOpened()
         if engine.metrics.snapshot.connectionsOpen > engine.configuration.maxClients {
             engine.metrics.refusedConnection()
-            failAndClose("ERR max number of clients reached")
+            run(.close(ClientSessionState.errorLine("ERR max number of clients reached"), mirror: [], reason: .bufferLimit))
             return
         }
         connectPrimary(context: context)
@@ -86,39 +58,19 @@ final class ClientSession: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if !closed {
-            closed = true
-            primary?.close()
-        }
-        primary = nil
+        run(state.clientClosed())
+        report()
         engine.metrics.connectionClosed()
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !closed, pendingError == nil, let primary else { return }
-        let buffer = unwrapInboundIn(data)
-        commands.feed(buffer)
-        var out = context.channel.allocator.buffer(capacity: buffer.readableBytes + 16)
-        var argvs: [[[UInt8]]] = []
-        var count = 0
-        while true {
-            let argv: [[UInt8]]?
-            do {
-                argv = try commands.next()
-            } catch {
-                protocolError(error.reason)
-                break
-            }
-            guard let argv else { break }
-            count += 1
-            handle(argv, into: &out)
-            argvs.append(argv)
-        }
-        if count > 0 {
-            engine.metrics.proxied(count)
-            if !subscribed { sentBatches.append((count, .now())) }
-            primary.send(argvs, encoded: out)
+        guard !closed else { return }
+        let framed = state.framedCount
+        run(state.clientRead(unwrapInboundIn(data)))
+        if state.framedCount > framed {
+            batches.append((state.framedCount - framed, .now()))
+            proxied += state.framedCount - framed
         }
     }
 
@@ -129,127 +81,83 @@ final class ClientSession: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        context.close(promise: nil)
+        closeBoth()
     }
 
-    /// Routes one command: what to mirror, what to count, what to remember; then forwards it.
-    private func handle(_ argv: [[UInt8]], into out: inout ByteBuffer) {
-        if subscribed {
-            write(argv, into: &out)
-            return
+    // MARK: running actions
+
+    private func run(_ action: ClientSessionState.Action) {
+        switch action {
+        case .none:
+            break
+        case .forward(let bytes):
+            send(bytes)
+        case .deliver(let bytes, let mirror, let forward):
+            if let bytes, let context { context.write(wrapOutboundOut(bytes), promise: nil) }
+            submit(mirror)
+            if let forward { send(forward) }
+        case .forwardAndStopReading(let bytes):
+            if let bytes { send(bytes) }
+        case .close(let bytes, let mirror, let reason):
+            submit(mirror)
+            if case .protocolError = reason { engine.metrics.protocolError() }
+            if let bytes, let context, !closed {
+                context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
+            }
+            closeBoth()
         }
-        let traits = classifier.traits(for: argv)
-        let forward = argv
-        var action = Action.none
-        let refusal = traits.refusalDependsOnArguments ? UpstashCompatibility.refusal(for: argv) : traits.refusal
-        switch traits.special {
-        case .hello:
-            // RESP3 replies are compared in RESP2 shapes; a few commands also nest differently (see ReplyComparer).
-            if argv.count > 1 { resp3 = argv[1] == [UInt8(ascii: "3")] }
-        case .subscribe:
-            // Pass-through starts with the server's confirmation: commands pipelined behind a
-            // SUBSCRIBE it refuses are routed and mirrored as usual.
-            action = .passthrough
-        case .multi:
-            transaction = []
-            transactionMirrorable = mirrorEnabled
-            transactionLostKeys = []
-        case .exec:
-            if let t = transaction, transactionMirrorable, !t.isEmpty, shouldMirror(transaction: t) {
-                action = .exec(t, lostKeys: [])
-            } else {
-                action = .exec(nil, lostKeys: transactionLostKeys)
-            }
-            transaction = nil
-        case .discard:
-            transaction = nil
-        case .select:
-            // Decided now, not at the reply, so commands pipelined behind it are routed right.
-            if argv.count == 2, let db = Int(String(decoding: argv[1], as: UTF8.self)) {
-                mirrorEnabled = db == engine.configuration.primary.database
-            }
-        case .eval:
-            if argv.count > 1 { engine.scripts.remember(argv[1]) }
-        case .scriptLoad:
-            if argv.count > 2 { engine.scripts.remember(argv[2]) }
-        case .evalsha, .scriptFlush, .none:
-            if traits.name == "RESET" {
-                transaction = nil
-                mirrorEnabled = engine.configuration.primary.database == 0
-            }
-        }
-        let control = traits.special == .multi || traits.special == .exec || traits.special == .discard
-        if refusal != nil {
-            engine.metrics.incompatible(traits.name)
-            if transaction != nil && !control {
-                transactionMirrorable = false
-                if traits.mayWrite { transactionLostKeys += classifier.keys(in: argv) }
-            }
-        } else if !control && traits.special != .subscribe {
-            if transaction != nil {
-                transaction!.append((RESPCommand(arguments: forward), traits))
-            } else if mirrorEnabled && shouldMirror(traits) {
-                action = .mirror(RESPCommand(arguments: forward), traits)
-            }
-        }
-        write(forward, into: &out)
-        awaiting.append(action)
-    }
-
-    private func shouldMirror(_ traits: CommandTraits) -> Bool {
-        guard traits.mirrorable else { return false }
-        if traits.mayWrite { return engine.configuration.mirrorWrites }
-        guard engine.configuration.mirrorReads else { return false }
-        let rate = engine.configuration.readSample
-        if rate >= 1 { return true }
-        if rate <= 0 { return false }
-        return Double(random.next() >> 11) / Double(1 << 53) < rate
-    }
-
-    private func shouldMirror(transaction: [(RESPCommand, CommandTraits)]) -> Bool {
-        if transaction.contains(where: { $0.1.mayWrite }) { return engine.configuration.mirrorWrites }
-        return shouldMirror(CommandTraits(mayWrite: false))
-    }
-
-    private func write(_ argv: [[UInt8]], into out: inout ByteBuffer) {
-        out.writeString("*\(argv.count)\r\n")
-        for a in argv {
-            out.writeString("$\(a.count)\r\n")
-            out.writeBytes(a)
-            out.writeStaticString("\r\n")
+        if state.stopsReadingClient { stopReadingForError() }
+        if state.phase == .replication && !recordedReplication {
+            recordedReplication = true
+            engine.record(.replication("SYNC"), connection: id)
         }
     }
 
-    private func protocolError(_ why: String) {
-        engine.metrics.protocolError()
-        pendingError = Array("-ERR Protocol error: \(why)\r\n".utf8)
-        try? context?.channel.syncOptions?.setOption(.autoRead, value: false)
-        finishIfErrored()
+    private func send(_ bytes: ByteBuffer) {
+        guard let primary, !closed else { return }
+        primary.send(bytes)
+    }
+
+    private func submit(_ mirror: [Mirroring]) {
+        guard !mirror.isEmpty else { return }
+        for m in mirror {
+            switch m {
+            case .item(let request):
+                var completion: (@Sendable () -> Void)? = nil
+                if let token = request.token, let context {
+                    let loop = context.eventLoop
+                    let bound = NIOLoopBound(self, eventLoop: loop)
+                    completion = { loop.execute { bound.value.mirrorSettled(token) } }
+                }
+                engine.enqueue(request, connection: id, queue: queue, completion: completion)
+            default:
+                engine.record(m, connection: id)
+            }
+        }
+    }
+
+    private func mirrorSettled(_ token: UInt64) {
+        run(state.mirrorSettled(token))
+        context?.flush()
+    }
+
+    private func stopReadingForError() {
+        guard let context, !graceScheduled else { return }
+        graceScheduled = true
+        try? context.channel.syncOptions?.setOption(.autoRead, value: false)
         // Replies still owed may never come (a blocking command): close anyway after a grace period.
-        if let context, !closed {
-            let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-            context.eventLoop.scheduleTask(in: .seconds(2)) { bound.value.closeNow() }
-        }
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: .seconds(2)) { bound.value.run(bound.value.state.gracePeriodEnded()) }
     }
 
-    func finishIfErrored() {
-        guard let error = pendingError, awaiting.isEmpty, held.isEmpty, let context, !closed else { return }
-        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: error)), promise: nil)
-        closeNow()
-    }
-
-    /// Writes an error line to the client and closes both connections.
-    func failAndClose(_ message: String) {
-        guard let context, !closed else { return }
-        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: "-\(message)\r\n")), promise: nil)
-        closeNow()
-    }
-
-    func closeNow() {
+    private func closeBoth() {
         guard !closed else { return }
         closed = true
+        report()
+        _ = state.clientClosed()
         context?.close(promise: nil)
         primary?.close()
+        primary = nil
     }
 
     // MARK: primary side
@@ -259,7 +167,7 @@ final class ClientSession: ChannelInboundHandler {
         if let pooled = engine.pooledPrimary {
             // The app logs in with the primary URL's password, as it did before the proxy.
             primary = PooledLink(primary: pooled, loop: context.eventLoop, session: self, password: url.password.map { Array($0.utf8) })
-            startReading()
+            primaryReady()
             return
         }
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
@@ -287,86 +195,52 @@ final class ClientSession: ChannelInboundHandler {
                     return
                 }
                 session.primary = ChannelLink(channel)
-                session.startHandshake(channel)
+                session.primaryReady()
             case .failure:
-                session.failAndClose("ERR upshift: cannot reach the primary at \(url.endpoint)")
+                session.run(session.state.primaryUnreachable(url.endpoint))
             }
         }
     }
 
-    private func startHandshake(_ channel: any Channel) {
-        let url = engine.configuration.primary
-        var commands: [RESPCommand] = []
-        if let password = url.password {
-            commands.append(url.username.map { RESPCommand("AUTH", $0, password) } ?? RESPCommand("AUTH", password))
-        }
-        if url.database != 0 { commands.append(RESPCommand("SELECT", url.database)) }
-        handshakeRemaining = commands.count
-        if commands.isEmpty {
-            startReading()
-            return
-        }
-        var bytes: [UInt8] = []
-        for c in commands { RESPSerializer.write(c, into: &bytes) }
-        channel.writeAndFlush(channel.allocator.buffer(bytes: bytes), promise: nil)
-    }
-
-    private func startReading() {
-        ready = true
-        guard let context else { return }
-        try? context.channel.syncOptions?.setOption(.autoRead, value: primaryWritable)
+    private func primaryReady() {
+        run(state.primaryConnected())
+        guard let context, !closed else { return }
+        reading = true
+        try? context.channel.syncOptions?.setOption(.autoRead, value: primaryWritable && !state.stopsReadingClient)
         context.read()
     }
 
     /// Bytes from the primary.
     func primaryRead(_ buffer: ByteBuffer) {
-        guard let context, !closed else { return }
-        if handshakeRemaining > 0 {
-            replies.feed(buffer)
-            while handshakeRemaining > 0, let reply = try? replies.next() {
-                handshakeRemaining -= 1
-                if reply.value.isError {
-                    failAndClose("ERR upshift: the primary refused the proxy's login or database selection")
-                    return
-                }
-            }
-            if handshakeRemaining == 0 { startReading() }
-            return
-        }
-        let dualWrite = engine.configuration.mode == .dualWrite
-        if !dualWrite {
-            context.write(wrapOutboundOut(buffer), promise: nil)
-            if primaryPassthrough { return }
-        }
-        replies.feed(buffer)
-        do {
-            while let reply = try replies.next() {
-                var action: Action?
-                if reply.isPush {
-                    // Out of band (RESP3 pub/sub, invalidations) except SUBSCRIBE's own confirmation.
-                    if case .passthrough = awaiting.first { action = awaiting.popFirst() }
-                } else {
-                    action = awaiting.popFirst()
-                    answered()
-                }
-                let token = action.flatMap { handleReply(reply.value, $0, dualWrite: dualWrite) }
-                if dualWrite { emit(reply.raw, waitingFor: token) }
-                if primaryPassthrough && !dualWrite { break }
-            }
-        } catch {
-            failAndClose("ERR upshift: the primary sent bytes that are not RESP (\(error))")
-            return
-        }
-        finishIfErrored()
+        guard !closed else { return }
+        let answered = state.answeredCount
+        run(state.primaryRead(buffer, nowMs: Self.wallClockMs()))
+        self.answered(state.answeredCount - answered)
     }
 
-    /// One forwarded command was answered: a batch whose last reply this is gives the primary's round trip.
-    private func answered() {
-        guard !sentBatches.isEmpty else { return }
-        sentBatches[sentBatches.startIndex].remaining -= 1
-        if sentBatches[sentBatches.startIndex].remaining <= 0, let batch = sentBatches.popFirst() {
-            engine.metrics.primaryAnswered(latency: Double((NIODeadline.now() - batch.at).nanoseconds) / 1e9)
+    /// Forwarded commands were answered: a batch whose last reply this is gives the primary's round trip.
+    private func answered(_ n: Int) {
+        var n = n
+        while n > 0, !batches.isEmpty {
+            let take = min(n, batches[batches.startIndex].remaining)
+            batches[batches.startIndex].remaining -= take
+            n -= take
+            if batches[batches.startIndex].remaining == 0, let batch = batches.popFirst() {
+                let now = NIODeadline.now()
+                latencies.append(Double((now - batch.at).nanoseconds) / 1e9)
+                if latencies.count >= 64 || now - lastReport > .seconds(1) {
+                    lastReport = now
+                    report()
+                }
+            }
         }
+    }
+
+    private func report() {
+        guard proxied > 0 || !latencies.isEmpty else { return }
+        engine.metrics.sessionReport(proxied: proxied, primaryLatencies: latencies)
+        proxied = 0
+        latencies.removeAll(keepingCapacity: true)
     }
 
     func primaryReadComplete() {
@@ -375,16 +249,52 @@ final class ClientSession: ChannelInboundHandler {
 
     func primaryClosed() {
         guard !closed else { return }
-        closed = true
-        if let context {
-            context.flush()
-            context.close(promise: nil)
-        }
+        context?.flush()
+        run(state.primaryClosed())
     }
 
     func primaryWritabilityChanged(_ writable: Bool) {
         primaryWritable = writable
-        guard ready, pendingError == nil else { return }
+        guard reading, !state.stopsReadingClient else { return }
         try? context?.channel.syncOptions?.setOption(.autoRead, value: writable)
+    }
+
+    static func wallClockMs() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+}
+
+/// The primary connection's end of a session: hands everything to the session on the same event loop.
+final class PrimaryHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    private var session: ClientSession?
+
+    init(session: ClientSession) {
+        self.session = session
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        session?.primaryRead(unwrapInboundIn(data))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        session?.primaryReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        session?.primaryClosed()
+        session = nil
+        context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        session?.primaryWritabilityChanged(context.channel.isWritable)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
     }
 }

@@ -3,7 +3,7 @@ import RedisClient
 import UpstashProfile
 
 /// What the proxy needs to know about one command to route, mirror and compare it.
-struct CommandTraits: Sendable {
+struct CommandTraits: Sendable, Equatable {
     /// Commands whose handling is more than "forward, maybe mirror".
     enum Special: Sendable, Equatable {
         case none
@@ -13,6 +13,10 @@ struct CommandTraits: Sendable {
         case select
         case subscribe
         case hello
+        case auth
+        case reset
+        /// SYNC, PSYNC: the connection becomes a replication stream.
+        case replication
         case eval
         case evalsha
         case scriptLoad
@@ -38,6 +42,14 @@ struct CommandTraits: Sendable {
     var mirrorable = true
     /// Its reply says something about the two sides' data (PUBLISH counts subscribers, which differ by design).
     var comparable = true
+    /// A script or function (EVAL*, FCALL*): its reply may carry text of the client's.
+    var isScript = false
+    /// EVAL/EVALSHA: a write unless its script declares `#!lua flags=no-writes` (asked per command).
+    var writeDependsOnScript = false
+    /// A blocking pop: mirrored as the non-blocking pop of what the primary returned (`MirrorEffect`).
+    var blockingPop = false
+    /// Not in the primary's command table: the primary refuses it, nothing ran.
+    var unknown = false
     /// The upper-case name, for counts and records.
     var name: String = ""
 }
@@ -45,11 +57,28 @@ struct CommandTraits: Sendable {
 /// Derives `CommandTraits` from the server's own `COMMAND` metadata plus the Upstash profile.
 /// One per client session, so its cache needs no lock.
 final class CommandClassifier {
-    private let table: CommandTable
+    /// The primary's command metadata.
+    let table: CommandTable
     private var cache: [[UInt8]: CommandTraits] = [:]
 
     init(table: CommandTable) {
         self.table = table
+    }
+
+    private var fast: [NameKey: CommandTraits] = [:]
+
+    /// The traits of a command from its name's bytes, without building its argv; nil for a container
+    /// (SCRIPT, CLIENT, OBJECT…), whose traits depend on its subcommand: ask `traits(for:)`.
+    func traits(name: UnsafeRawBufferPointer) -> CommandTraits? {
+        guard let key = NameKey(name) else { return nil }
+        if let hit = fast[key] { return hit }
+        let argv = [Array(name)]
+        let info = table.info(for: argv)
+        // Containers are the entries without flags of their own.
+        if let info, info.flags.isEmpty { return nil }
+        let t = make(argv, info: info)
+        if fast.count < 4096 { fast[key] = t }
+        return t
     }
 
     /// The traits of the command in `argv` (argv is never empty).
@@ -71,7 +100,37 @@ final class CommandClassifier {
 
     /// The keys the command touches, by the server's key specs.
     func keys(in argv: [[UInt8]]) -> [[UInt8]] {
-        table.keys(in: argv)
+        keyIndices(in: argv).map { argv[$0] }
+    }
+
+    private struct Shape: Hashable {
+        var name: NameKey
+        var count: Int
+    }
+    private var shapes: [Shape: [Int]] = [:]
+
+    /// Which arguments of `argv` are keys. Most commands keep their keys at places that depend only
+    /// on the argument count (GET, SET … EX, MSET): those places are learnt once per name and count,
+    /// so a mirrored write does not walk the key specs again.
+    func keyIndices(in argv: [[UInt8]]) -> [Int] {
+        guard argv.count > 1, let name = argv[0].withUnsafeBytes({ NameKey($0) }) else { return [] }
+        let shape = Shape(name: name, count: argv.count)
+        if let hit = shapes[shape] { return hit }
+        let real = DatabaseMapping.keyIndices(argv, table: table)
+        // With every argument replaced by a marker of its place, the table finds the same places
+        // only when no keyword or key count decides them.
+        var probe = argv
+        for i in 1..<argv.count { probe[i] = Self.marker(i) }
+        let found = table.keys(in: probe).compactMap(Self.place)
+        if !real.isEmpty, found == real, shapes.count < 4096 { shapes[shape] = real }
+        return real
+    }
+
+    private static func marker(_ i: Int) -> [UInt8] { [0, 0xFF] + Array(String(i).utf8) }
+
+    private static func place(_ b: [UInt8]) -> Int? {
+        guard b.count > 2, b[0] == 0, b[1] == 0xFF else { return nil }
+        return Int(String(decoding: b[2...], as: UTF8.self))
     }
 
     private func make(_ argv: [[UInt8]], info: CommandInfo?) -> CommandTraits {
@@ -86,7 +145,9 @@ final class CommandClassifier {
         switch name {
         case "SCAN", "SSCAN", "HSCAN", "ZSCAN": t.nondeterministic = true
         case "HGETALL": t.pairs = true
-        case "COMMAND", "INFO", "MEMORY", "ROLE", "LASTSAVE", "TIME", "PING", "ECHO", "HELLO": t.mirrorable = false
+        case "COMMAND", "INFO", "MEMORY", "ROLE", "LASTSAVE", "TIME", "PING", "ECHO", "HELLO", "AUTH", "QUIT", "RESET", "SYNC", "PSYNC",
+            "REPLCONF", "WAIT", "WAITAOF", "MONITOR":
+            t.mirrorable = false
         case "PUBLISH", "SPUBLISH": t.comparable = false
         case "TTL": t.ttlUnitMs = 1000
         case "PTTL": t.ttlUnitMs = 1
@@ -99,6 +160,9 @@ final class CommandClassifier {
         case "SELECT": t.special = .select
         case "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE": t.special = .subscribe
         case "HELLO": t.special = .hello
+        case "AUTH": t.special = .auth
+        case "RESET": t.special = .reset
+        case "SYNC", "PSYNC": t.special = .replication
         case "EVAL": t.special = .eval
         case "EVALSHA": t.special = .evalsha
         case "SCRIPT":
@@ -108,15 +172,52 @@ final class CommandClassifier {
         default: break
         }
         if t.special == .scriptLoad || t.special == .scriptFlush { t.mayWrite = true }
+        t.unknown = info == nil
+        switch name {
+        // Redis 7.0 flags scripts neither read nor write (`may_replicate` came later): they are writes
+        // unless read-only by name or by their shebang.
+        case "EVAL", "EVALSHA":
+            t.isScript = true
+            t.mayWrite = true
+            t.writeDependsOnScript = true
+        case "FCALL":
+            t.isScript = true
+            t.mayWrite = true
+        case "EVAL_RO", "EVALSHA_RO", "FCALL_RO":
+            t.isScript = true
+            t.mayWrite = false
+        case "BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP":
+            t.blockingPop = true
+            t.mayWrite = true
+        default: break
+        }
         if name == "SELECT" || name == "XREAD" || name == "XREADGROUP" {
             t.refusalDependsOnArguments = true
         } else if t.special != .multi && t.special != .exec {
             t.refusal = UpstashCompatibility.refusal(for: argv)
         }
+        // Counted as incompatible (for the report), yet mirrored: as the pop of what it returned.
+        if t.blockingPop { t.mirrorable = true }
         return t
     }
 
     private func lowercased(_ bytes: [UInt8]) -> [UInt8] {
         bytes.map { ($0 >= 65 && $0 <= 90) ? $0 + 32 : $0 }
+    }
+}
+
+/// A command name of up to 16 bytes, lower-cased and packed, so a lookup allocates nothing.
+struct NameKey: Hashable {
+    var a: UInt64 = 0
+    var b: UInt64 = 0
+    var count: UInt8
+
+    init?(_ name: UnsafeRawBufferPointer) {
+        guard name.count <= 16 else { return nil }
+        count = UInt8(name.count)
+        for (i, c) in name.enumerated() {
+            let l = UInt64((c >= 65 && c <= 90) ? c + 32 : c)
+            if i < 8 { a |= l << (UInt64(i) * 8) } else { b |= l << (UInt64(i - 8) * 8) }
+        }
     }
 }

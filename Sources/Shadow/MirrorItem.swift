@@ -21,8 +21,11 @@ final class MirrorItem: Sendable {
     let keys: [[UInt8]]
     /// The unit may change data.
     let isWrite: Bool
-    /// The primary's reply (EXEC's array for a transaction).
-    let primary: RESPValue
+    /// What the mirror should answer when both sides agree: the primary's reply, or its effect's
+    /// (EXEC's array for a transaction); nil when it was too large or deep to read (not compared).
+    let primary: RESPValue?
+    /// An empty reply may mean a write through another connection has not reached the mirror yet.
+    let retryWhenEmpty: Bool
     let connection: UInt64
     let snapshot: KeyWriteTracker.Snapshot
     /// When the primary's reply arrived.
@@ -33,8 +36,9 @@ final class MirrorItem: Sendable {
     let completion: (@Sendable () -> Void)?
 
     init(
-        unit: Unit, traits: [CommandTraits], keys: [[UInt8]], isWrite: Bool, primary: RESPValue, connection: UInt64,
-        snapshot: KeyWriteTracker.Snapshot, primaryAt: NIODeadline, resp3: Bool, completion: (@Sendable () -> Void)?
+        unit: Unit, traits: [CommandTraits], keys: [[UInt8]], isWrite: Bool, primary: RESPValue?, connection: UInt64,
+        snapshot: KeyWriteTracker.Snapshot, primaryAt: NIODeadline, resp3: Bool, retryWhenEmpty: Bool = false,
+        completion: (@Sendable () -> Void)?
     ) {
         self.unit = unit
         self.traits = traits
@@ -45,6 +49,7 @@ final class MirrorItem: Sendable {
         self.snapshot = snapshot
         self.primaryAt = primaryAt
         self.resp3 = resp3
+        self.retryWhenEmpty = retryWhenEmpty
         self.completion = completion
     }
 

@@ -34,8 +34,25 @@ final class PooledLink: PrimaryLink {
         self.state = PooledConnectionState(password: password, refusal: primary.refusal)
     }
 
-    func send(_ argvs: [[[UInt8]]], encoded: ByteBuffer) {
-        pending.append(contentsOf: argvs)
+    func send(_ bytes: ByteBuffer) {
+        // The session forwards whole commands it framed: no limit of the client's applies again here.
+        var parser = RequestParser(limits: .init(), authenticated: true)
+        var b = bytes
+        while b.readableBytes > 0 {
+            let frame = try? b.withUnsafeReadableBytes { raw throws(ProtocolFailure) in try parser.next(raw) }
+            guard let frame else { break }
+            switch frame {
+            case .multibulk(let length, let count, _):
+                pending.append(
+                    b.withUnsafeReadableBytes { RequestParser.arguments(UnsafeRawBufferPointer(rebasing: $0[0..<length]), count: count) })
+                b.moveReaderIndex(forwardBy: length)
+            case .inline(let length, let arguments):
+                pending.append(arguments)
+                b.moveReaderIndex(forwardBy: length)
+            case .ignored(let length):
+                b.moveReaderIndex(forwardBy: length)
+            }
+        }
         if pending.count > Self.highWater, !clientPaused {
             clientPaused = true
             session?.primaryWritabilityChanged(false)

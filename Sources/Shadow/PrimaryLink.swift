@@ -6,8 +6,8 @@ import NIOCore
 /// Whatever the side, replies come back to the session as RESP bytes, one reply per command, in
 /// order (`ClientSession.primaryRead`), so routing, mirroring and comparing work the same both ways.
 protocol PrimaryLink: AnyObject {
-    /// Sends commands: `argvs` parsed, `encoded` their RESP bytes (a link uses whichever it needs).
-    func send(_ argvs: [[[UInt8]]], encoded: ByteBuffer)
+    /// Sends commands, as RESP bytes (the client's own, framed whole).
+    func send(_ bytes: ByteBuffer)
     /// Stops (false) or resumes (true) taking replies: the client is not reading its own.
     func setReading(_ on: Bool)
     /// Ends the link; replies still owed are dropped.
@@ -22,8 +22,8 @@ final class ChannelLink: PrimaryLink {
         self.channel = channel
     }
 
-    func send(_ argvs: [[[UInt8]]], encoded: ByteBuffer) {
-        channel.writeAndFlush(encoded, promise: nil)
+    func send(_ bytes: ByteBuffer) {
+        channel.writeAndFlush(bytes, promise: nil)
     }
 
     func setReading(_ on: Bool) {

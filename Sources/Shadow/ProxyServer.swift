@@ -60,15 +60,23 @@ public final class ShadowProxy: Sendable {
             await probe.close()
             throw ShadowError("cannot read the primary's command table (\(configuration.primary)): \(ShadowEngine.describe(error))")
         }
+        let requiresAuth: Bool
+        if let _ = pooled {
+            requiresAuth = configuration.primary.password != nil
+        } else {
+            requiresAuth = configuration.logsClientsIn ? false : await Self.requiresAuth(configuration.primary)
+        }
         let metrics = ShadowMetrics()
         let divergent = DivergentKeys()
         let engine = try ShadowEngine(
             configuration: configuration, table: table, mirror: mirror, pooledPrimary: pooled, metrics: metrics, divergent: divergent,
-            logger: logger)
+            logger: logger, requiresAuth: requiresAuth)
         let clients = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
         let server: any Channel
         do {
-            server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            let group: any EventLoopGroup =
+                configuration.threads.map { Self.groups.group(threads: $0) } ?? MultiThreadedEventLoopGroup.singleton
+            server = try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 1024)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -113,6 +121,23 @@ public final class ShadowProxy: Sendable {
         return ShadowProxy(
             configuration: configuration, metrics: metrics, divergentKeys: divergent, engine: engine, serverChannel: server,
             metricsChannel: metricsChannel, clients: clients, keysWriter: keysWriter)
+    }
+
+    /// Event loop groups of a chosen size, made once per size and kept for the process's life.
+    private static let groups = GroupCache()
+
+    /// True when the primary refuses commands before AUTH: clients then log in themselves, as they
+    /// did with Redis, and get Redis's small request limits until they have.
+    static func requiresAuth(_ url: RedisURL) async -> Bool {
+        var anonymous = url
+        anonymous.username = nil
+        anonymous.password = nil
+        anonymous.database = 0
+        let probe = RedisClient(url: anonymous, connections: 1)
+        defer { Task { await probe.close() } }
+        guard let reply = try? await probe.send(RESPCommand("PING")) else { return url.password != nil }
+        if case .error(let e) = reply { return e.starts(with: Array("NOAUTH".utf8)) }
+        return false
     }
 
     /// Stops accepting, closes client connections, drains the mirror queue (until the configured

@@ -16,6 +16,11 @@ public enum MismatchClass: String, Sendable, CaseIterable, Comparable {
     case shadowUnavailable = "shadow-unavailable"
     /// The mirror queue was full (or shutdown's deadline passed): the command never reached the mirror.
     case dropped
+    /// A write the mirror was not given, recorded so it is never lost silently: in a database
+    /// without a `--db-prefix`, a command the mirror side cannot run, a replication stream.
+    case notMirrored = "not-mirrored"
+    /// A client sent bytes that are not a request: closed, as Redis closes it; nothing of it is recorded.
+    case protocolError = "protocol-error"
 
     /// How much a class matters when a transaction's elements disagree in several ways.
     var severity: Int {
@@ -23,6 +28,8 @@ public enum MismatchClass: String, Sendable, CaseIterable, Comparable {
         case .diff: return 6
         case .shadowUnavailable: return 5
         case .dropped: return 5
+        case .notMirrored: return 5
+        case .protocolError: return 0
         case .shadowError: return 4
         case .race: return 3
         case .nondeterministic: return 2

@@ -20,7 +20,7 @@ struct ReplyRendering: Sendable {
         switch value {
         case .simpleString(let b):
             out += showValues || b.count <= 16 ? "+" + String(decoding: b.prefix(limit), as: UTF8.self) : "+" + redacted(b)
-        case .error(let b): out += "-" + String(decoding: b.prefix(limit), as: UTF8.self)
+        case .error(let b): out += "-" + error(b)
         case .integer(let i): out += ":\(i)"
         case .bulkString(nil), .array(nil): out += "(nil)"
         case .bulkString(let b?):
@@ -37,6 +37,15 @@ struct ReplyRendering: Sendable {
             }
             out += "]"
         }
+    }
+
+    /// An error's text up to the first quote: Redis quotes the client's own bytes (`unknown command
+    /// 'x', with args beginning with: 'secret'`), which stay out of records unless values are shown.
+    private func error(_ b: [UInt8]) -> String {
+        let cut = showValues ? nil : b.firstIndex { $0 == UInt8(ascii: "'") || $0 == UInt8(ascii: "\"") }
+        let kept = b[..<(cut ?? b.endIndex)].prefix(limit)
+        let text = String(decoding: kept.map { $0 < 0x20 || $0 == 0x7F ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
+        return cut.map { text + "<\(b.count - $0) bytes redacted>" } ?? text
     }
 
     /// The length and a per-process fingerprint: two redacted values can be told apart, not read.

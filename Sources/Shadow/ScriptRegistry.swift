@@ -43,3 +43,17 @@ final class ScriptRegistry: Sendable {
         state.withLockedValue { $0.onMirror.removeAll() }
     }
 }
+
+extension ScriptRegistry {
+    /// The script's shebang (`#!lua flags=no-writes,allow-stale`) declares that it does not write.
+    static func declaresNoWrites(_ text: [UInt8]) -> Bool {
+        guard text.starts(with: Array("#!".utf8)) else { return false }
+        let line = text.prefix { $0 != 10 }
+        for word in line.split(separator: UInt8(ascii: " ")) where word.starts(with: Array("flags=".utf8)) {
+            if word.dropFirst(6).split(separator: UInt8(ascii: ",")).contains(where: { $0.elementsEqual(Array("no-writes".utf8)) }) {
+                return true
+            }
+        }
+        return false
+    }
+}

@@ -44,6 +44,23 @@ public struct ShadowConfiguration: Sendable {
     /// Where Prometheus metrics are served (`/metrics`), nil for none.
     public var metricsHost: String?
     public var metricsPort: Int?
+    /// Where writes in other databases than the primary URL's go on the mirror side (key prefixes).
+    public var databases = DatabaseMapping()
+    /// Longest bulk argument a client may send (redis-server's `proto-max-bulk-len`).
+    public var maxBulk = 512 * 1024 * 1024
+    /// Largest single request (one command) a client may send.
+    public var maxRequest = 512 * 1024 * 1024
+    /// Bytes a client may have buffered in the proxy (its partial request) before it is disconnected
+    /// (redis-server's `client-query-buffer-limit`).
+    public var maxClientBuffer = 1024 * 1024 * 1024
+    /// The proxy logs each client's primary connection in with the primary URL's credentials (the
+    /// flip to a RESP target: the app keeps its old password, the target wants the token). Otherwise
+    /// clients log in themselves, as they did with Redis, and the proxy lends nobody its password.
+    public var logsClientsIn = false
+    /// Event loop threads serving clients; nil for one per core.
+    public var threads: Int?
+    /// How long one batch to the mirror side may take before it counts as unavailable.
+    public var mirrorTimeout: TimeAmount = .seconds(2)
 
     public init(
         host: String = "127.0.0.1", port: Int = 6380, primary: RedisURL, mode: Mode = .shadow, mirrorWrites: Bool = true,

@@ -29,10 +29,29 @@ final class ShadowEngine: Sendable {
     static let laneCount = 4
     private let nextConnection = NIOLockedValueBox<UInt64>(0)
 
+    /// What every client session is set up with.
+    let sessionPolicy: ClientSessionState.Policy
+    private let recovering = NIOLockedValueBox(false)
+
     init(
         configuration: ShadowConfiguration, table: CommandTable, mirror: any Backend, pooledPrimary: PooledPrimary?,
-        metrics: ShadowMetrics, divergent: DivergentKeys, logger: Logger
+        metrics: ShadowMetrics, divergent: DivergentKeys, logger: Logger, requiresAuth: Bool = false
     ) throws {
+        var policy = ClientSessionState.Policy()
+        policy.dualWrite = configuration.mode == .dualWrite
+        policy.mirrorWrites = configuration.mirrorWrites
+        policy.mirrorReads = configuration.mirrorReads
+        policy.readSample = configuration.readSample
+        policy.homeDatabase = pooledPrimary == nil ? configuration.primary.database : 0
+        policy.databases = configuration.databases
+        policy.limits = RequestParser.Limits(maxBulk: configuration.maxBulk, maxRequest: configuration.maxRequest)
+        policy.requiresAuth = requiresAuth
+        policy.maxBuffered = configuration.maxClientBuffer
+        policy.pooled = pooledPrimary != nil
+        if configuration.logsClientsIn, pooledPrimary == nil, let password = configuration.primary.password {
+            policy.login = [Array("AUTH".utf8)] + (configuration.primary.username.map { [Array($0.utf8)] } ?? []) + [Array(password.utf8)]
+        }
+        self.sessionPolicy = policy
         self.pooledPrimary = pooledPrimary
         self.configuration = configuration
         self.table = table
@@ -58,22 +77,64 @@ final class ShadowEngine: Sendable {
         return (id, lanes.withLockedValue { $0[Int(id % UInt64($0.count))] })
     }
 
+    // MARK: what sessions hand over
+
+    /// Queues a session's mirror work on its lane.
+    func enqueue(_ request: MirrorRequest, connection: UInt64, queue: MirrorQueue, completion: (@Sendable () -> Void)?) {
+        let keys = request.keys
+        let snapshot = tracker.executed(keys: keys, connection: connection, isWrite: request.isWrite)
+        queue.enqueue(
+            MirrorItem(
+                unit: request.unit, traits: request.traits, keys: keys, isWrite: request.isWrite, primary: request.expected,
+                connection: connection, snapshot: snapshot, primaryAt: .now(), resp3: request.resp3, retryWhenEmpty: request.retryWhenEmpty,
+                completion: completion))
+    }
+
+    /// Counts and records what a session saw that is not a mirror item.
+    func record(_ mirroring: Mirroring, connection: UInt64) {
+        switch mirroring {
+        case .item: break
+        case .incompatible(let name): metrics.incompatible(name)
+        case .divergent(let keys): divergent.insert(keys)
+        case .unmirrored(let command, let keys, let why, let diverges):
+            metrics.mismatch(.notMirrored)
+            if diverges { divergent.insert(keys) }
+            note(.notMirrored, connection: connection, command: command, keys: keys, detail: why)
+        case .protocolError(let reason):
+            metrics.mismatch(.protocolError)
+            note(.protocolError, connection: connection, command: "-", keys: [], detail: "client closed: Protocol error: \(reason)")
+        case .replication(let command):
+            metrics.mismatch(.notMirrored)
+            note(
+                .notMirrored, connection: connection, command: command, keys: [], detail: "replication stream passed through, not mirrored")
+        }
+    }
+
+    private func note(_ c: MismatchClass, connection: UInt64, command: String, keys: [[UInt8]], detail: String) {
+        log?.append(
+            MismatchRecord(
+                time: Date(), connection: connection, command: command, keys: keys, primary: detail, mirror: "(not sent)", mismatchClass: c,
+                lagMs: 0))
+    }
+
     // MARK: the bound
 
     func reserveQueueSlot() -> Bool {
-        let ok = queued.withLockedValue { n -> Bool in
+        // The gauge in the metrics is set when slots are released: no second lock per command here.
+        queued.withLockedValue { n -> Bool in
             guard n < configuration.queueLimit else { return false }
             n += 1
             return true
         }
-        if ok { metrics.queueDepth(1) }
-        return ok
     }
 
     func releaseQueueSlots(_ n: Int) {
         guard n > 0 else { return }
-        queued.withLockedValue { $0 -= n }
-        metrics.queueDepth(-n)
+        let depth = queued.withLockedValue { q -> Int in
+            q -= n
+            return q
+        }
+        metrics.setQueueDepth(depth)
     }
 
     /// Mirrored commands not yet settled.
@@ -112,7 +173,14 @@ final class ShadowEngine: Sendable {
                     commands.append(prepare(c))
                     j += 1
                 }
-                let replies = try await mirror.send(batch: commands)
+                var replies = try await send(commands)
+                if replies.contains(where: Self.isBusy) {
+                    // A script stuck on the mirror answers BUSY to everything: stop it, then run what it refused.
+                    await recoverFromBusy()
+                    let refused = replies.indices.filter { Self.isBusy(replies[$0]) }
+                    let again = try await send(refused.map { commands[$0] })
+                    for (k, r) in zip(refused, again) { replies[k] = r }
+                }
                 for (k, reply) in replies.enumerated() {
                     outcomes.append(.reply(try await afterReply(commands[k], reply)))
                 }
@@ -135,6 +203,48 @@ final class ShadowEngine: Sendable {
             items.count, latency: Double((now - started).nanoseconds) / 1e9,
             lags: items.map { Double((now - $0.primaryAt).nanoseconds) / 1e9 })
         return outcomes
+    }
+
+    /// One batch to the mirror.
+    private func send(_ commands: [RESPCommand]) async throws -> [RESPValue] {
+        // The backends time each request out themselves (--mirror-timeout): no timer task per batch here.
+        try await mirror.send(batch: commands)
+    }
+
+    private static func within<T: Sendable>(_ limit: TimeAmount, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(nanoseconds: UInt64(max(0, limit.nanoseconds)))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else { throw MirrorTimeout() }
+            return value
+        }
+    }
+
+    static func isBusy(_ reply: RESPValue) -> Bool {
+        if case .error(let e) = reply { return e.starts(with: Array("BUSY".utf8)) }
+        return false
+    }
+
+    /// Stops whatever script or function keeps the mirror busy (one recovery at a time).
+    private func recoverFromBusy() async {
+        let first = recovering.withLockedValue { r -> Bool in
+            defer { r = true }
+            return !r
+        }
+        if first {
+            metrics.mirrorRecovered()
+            logger.warning("mirror side busy running a script: sending SCRIPT KILL", metadata: ["mirror": "\(mirror.displayName)"])
+            _ = try? await Self.within(configuration.mirrorTimeout) { [mirror] in
+                try await mirror.send(batch: [RESPCommand("SCRIPT", "KILL"), RESPCommand("FUNCTION", "KILL")])
+            }
+            recovering.withLockedValue { $0 = false }
+        } else {
+            try? await Task.sleep(nanoseconds: 50_000_000)
+        }
     }
 
     private func runTransaction(_ commands: [RESPCommand]) async throws -> RESPValue {
@@ -196,10 +306,11 @@ final class ShadowEngine: Sendable {
         var mirrorText: () -> String
         switch outcome {
         case .reply(let reply):
-            switch item.unit {
-            case .single: mismatch = comparer.classify(item.traits[0], primary: item.primary, mirror: reply, resp3: item.resp3)
-            case .transaction:
-                mismatch = comparer.classify(transaction: item.traits, primary: item.primary, mirror: reply, resp3: item.resp3)
+            switch (item.unit, item.primary) {
+            case (_, nil): mismatch = nil
+            case (.single, let primary?): mismatch = comparer.classify(item.traits[0], primary: primary, mirror: reply, resp3: item.resp3)
+            case (.transaction, let primary?):
+                mismatch = comparer.classify(transaction: item.traits, primary: primary, mirror: reply, resp3: item.resp3)
             }
             if mismatch == .diff, tracker.raced(keys: item.keys, connection: item.connection, since: item.snapshot) {
                 mismatch = .race
@@ -219,13 +330,14 @@ final class ShadowEngine: Sendable {
             switch mismatch {
             case .diff, .race: divergentKeys = true
             case .ttlSkew: divergentKeys = false
-            case .nondeterministic, .shadowError, .shadowUnavailable, .dropped: divergentKeys = item.isWrite
+            case .nondeterministic, .shadowError, .shadowUnavailable, .dropped, .notMirrored: divergentKeys = item.isWrite
+            case .protocolError: divergentKeys = false
             }
             if divergentKeys { divergent.insert(item.keys) }
             log?.append(
                 MismatchRecord(
                     time: Date(), connection: item.connection, command: item.commandName, keys: item.keys,
-                    primary: rendering.render(item.primary), mirror: mirrorText(), mismatchClass: mismatch,
+                    primary: item.primary.map(rendering.render) ?? "(not read)", mirror: mirrorText(), mismatchClass: mismatch,
                     lagMs: Int64((NIODeadline.now() - item.primaryAt).nanoseconds / 1_000_000)))
         }
         item.completion?()
@@ -242,6 +354,7 @@ final class ShadowEngine: Sendable {
 
     static func describe(_ error: any Error) -> String {
         if let e = error as? RedisClientError { return e.description }
+        if error is MirrorTimeout { return "no reply within the mirror timeout" }
         return String(describing: type(of: error))
     }
 }

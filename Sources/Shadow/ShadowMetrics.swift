@@ -13,6 +13,8 @@ public final class ShadowMetrics: Sendable {
         public var connectionsTotal: Int = 0
         public var connectionsRefused: Int = 0
         public var protocolErrors: Int = 0
+        /// Times a mirror stuck in a script (BUSY) was sent SCRIPT KILL.
+        public var mirrorRecoveries: Int = 0
         public var queueDepth: Int = 0
         /// Mirror round-trip latency: counts per bucket upper bound (seconds), plus sum and count.
         public var mirrorLatency = Histogram()
@@ -47,8 +49,10 @@ public final class ShadowMetrics: Sendable {
     func mismatch(_ c: MismatchClass) { state.withLockedValue { $0.mismatches[c, default: 0] += 1 } }
     func incompatible(_ name: String) { state.withLockedValue { $0.incompatible[name, default: 0] += 1 } }
     func protocolError() { state.withLockedValue { $0.protocolErrors += 1 } }
+    func mirrorRecovered() { state.withLockedValue { $0.mirrorRecoveries += 1 } }
     func refusedConnection() { state.withLockedValue { $0.connectionsRefused += 1 } }
     func queueDepth(_ delta: Int) { state.withLockedValue { $0.queueDepth += delta } }
+    func setQueueDepth(_ depth: Int) { state.withLockedValue { $0.queueDepth = depth } }
 
     func connectionOpened() {
         state.withLockedValue {
@@ -59,6 +63,14 @@ public final class ShadowMetrics: Sendable {
     func connectionClosed() { state.withLockedValue { $0.connectionsOpen -= 1 } }
 
     func primaryAnswered(latency: Double) { state.withLockedValue { $0.primaryLatency.observe(latency) } }
+
+    /// A session's counts since it last reported: one lock for many commands.
+    func sessionReport(proxied: Int, primaryLatencies: [Double]) {
+        state.withLockedValue {
+            $0.commandsProxied += proxied
+            for l in primaryLatencies { $0.primaryLatency.observe(l) }
+        }
+    }
 
     func mirrored(_ n: Int, latency: Double, lags: [Double]) {
         state.withLockedValue {
@@ -96,6 +108,8 @@ public final class ShadowMetrics: Sendable {
         out += "upshift_shadow_connections_refused_total \(s.connectionsRefused)\n"
         metric("upshift_shadow_protocol_errors_total", "counter", "Client connections closed for malformed RESP.")
         out += "upshift_shadow_protocol_errors_total \(s.protocolErrors)\n"
+        metric("upshift_shadow_mirror_recoveries_total", "counter", "Times a mirror busy in a script was sent SCRIPT KILL.")
+        out += "upshift_shadow_mirror_recoveries_total \(s.mirrorRecoveries)\n"
         histogram(
             &out, "upshift_shadow_primary_latency_seconds", "Round trip of one forwarded batch to the side answering clients.",
             s.primaryLatency)

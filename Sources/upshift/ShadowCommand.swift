@@ -52,6 +52,19 @@ struct ShadowCommand: AsyncParsableCommand {
     var metrics: String?
     @Option(name: .customLong("max-clients"), help: "Client connections accepted at once.")
     var maxClients: Int = 10_000
+    @Option(
+        name: .customLong("db-prefix"),
+        help:
+            "N=PREFIX: mirror writes made in database N under PREFIX (as migrate --db N --key-prefix PREFIX copies it). Repeatable; writes in other databases are recorded as not mirrored."
+    )
+    var dbPrefix: [String] = []
+    @Option(name: .customLong("max-request"), help: "Largest single request a client may send, in bytes (k, m, g suffixes).")
+    var maxRequest: String = "512m"
+    @Option(
+        name: .customLong("max-client-buffer"), help: "Bytes a client may have waiting in the proxy before it is disconnected (k, m, g).")
+    var maxClientBuffer: String = "1g"
+    @Option(help: "Event loop threads serving clients (default: one per core).")
+    var threads: Int?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -113,6 +126,8 @@ struct ShadowCommand: AsyncParsableCommand {
             cluster ? try await clusterClient(oldPrimary) : RedisClient(url: oldPrimary, connections: 4, options: mirrorOptions)
         if TargetOptions.isRESP(url) {
             config.primary = try target.redisURL(url)
+            // the app keeps the old password; the target wants the token: the proxy logs in for it
+            config.logsClientsIn = true
             return (rollback, nil)
         }
         var options = UpstashClientOptions()
@@ -169,12 +184,38 @@ struct ShadowCommand: AsyncParsableCommand {
             mirrorReads: kinds.contains("reads"), readSample: readSample, mismatchLogPath: mismatchLog,
             keysOutPath: keysOut ?? mismatchLog.map { $0 + ".keys" }, showValues: showValues, queueLimit: queueLimit,
             ttlToleranceMs: ttlTolerance, drainDeadline: .milliseconds(Int64(drainTimeout * 1000)), maxClients: maxClients)
+        config.mirrorTimeout = .milliseconds(Int64(mirrorTimeout))
+        if let threads {
+            guard threads > 0 else { throw ValidationError("--threads must be positive") }
+            config.threads = threads
+        }
+        for mapping in dbPrefix {
+            guard let (db, prefix) = DatabaseMapping.parse(mapping), !prefix.isEmpty else {
+                throw ValidationError("--db-prefix takes N=PREFIX, e.g. 3=db3:")
+            }
+            config.databases.prefixes[db] = prefix
+        }
+        guard let request = Self.bytes(maxRequest), request > 0, let buffer = Self.bytes(maxClientBuffer), buffer > 0 else {
+            throw ValidationError("--max-request and --max-client-buffer take a size in bytes, e.g. 64m")
+        }
+        config.maxRequest = request
+        config.maxClientBuffer = buffer
         if let metrics {
             let (mh, mp) = try hostPort(metrics, option: "--metrics")
             config.metricsHost = mh
             config.metricsPort = mp
         }
         return config
+    }
+
+    /// `1048576`, `64k`, `512m`, `1g`.
+    static func bytes(_ text: String) -> Int? {
+        let lower = text.lowercased()
+        let units: [(String, Int)] = [("k", 1 << 10), ("m", 1 << 20), ("g", 1 << 30)]
+        for (suffix, unit) in units where lower.hasSuffix(suffix) {
+            return Int(lower.dropLast()).flatMap { $0.multipliedReportingOverflow(by: unit).overflow ? nil : $0 * unit }
+        }
+        return Int(lower)
     }
 
     private func hostPort(_ text: String, option: String) throws -> (String, Int) {

@@ -101,4 +101,22 @@ struct ClientLibraryTests {
         let summary = await rig.shutdown()
         #expect(summary.metrics.mismatches.isEmpty)
     }
+
+    @Test("redis-benchmark: 50 pipelining clients INCR one key; the mirror sees them in another order, which is a race, never a diff")
+    func concurrentIncrementsAreRaces() async throws {
+        let rig = try await ShadowRig(readSample: 0)
+        defer { rig.stop() }
+        let run = try runProgram(
+            try which("redis-benchmark"), ["-p", "\(rig.port)", "-t", "incr,lpush", "-c", "50", "-n", "20000", "-P", "16", "-q"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let summary = await rig.shutdown()
+        #expect(summary.metrics.mismatches[.diff] == nil, "\(summary.metrics.mismatches)")
+        #expect((summary.metrics.mismatches[.race] ?? 0) > 0, "the replies did differ: counters were reordered")
+        let primary = try rig.primary.client()
+        let target = try rig.target.client()
+        #expect(try await primary.send(RESPCommand("GET", "counter:__rand_int__")) == .bulk("20000"))
+        #expect(try await target.send(RESPCommand("GET", "counter:__rand_int__")) == .bulk("20000"))
+        await primary.close()
+        await target.close()
+    }
 }

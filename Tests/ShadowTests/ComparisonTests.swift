@@ -101,6 +101,9 @@ struct ComparisonTests {
         let shown = ReplyRendering(showValues: true)
         #expect(!hidden.render(.bulk("s3cret")).contains("s3cret"))
         #expect(shown.render(.bulk("s3cret")).contains("s3cret"))
+        let unknown = RESPValue.error(Array("ERR unknown command 's3cret', with args beginning with: 'more'".utf8))
+        #expect(hidden.render(unknown) == "-ERR unknown command <42 bytes redacted>")
+        #expect(shown.render(unknown).contains("s3cret"))
         let record = MismatchRecord(
             time: Date(timeIntervalSince1970: 0), connection: 3, command: "GET", keys: [Array("a\"b".utf8), [1, 2]],
             primary: hidden.render(.bulk("x")), mirror: "-ERR \"quoted\"\n", mismatchClass: .diff, lagMs: 4)

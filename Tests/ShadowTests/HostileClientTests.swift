@@ -26,6 +26,26 @@ struct HostileClientTests {
         #expect(String(decoding: reply, as: UTF8.self).hasPrefix("-ERR Protocol error"), "\(String(decoding: reply, as: UTF8.self))")
     }
 
+    @Test("garbage is its own class (protocol-error), not a diff, and no byte of it reaches the mismatch log")
+    func garbageIsNotADiff() async throws {
+        let rig = try await ShadowRig()
+        defer { rig.stop() }
+        for input in [
+            "s3cretcmd s3cretarg\r\n", "*2\r\n$9\r\ns3cretcmd\r\n$9\r\ns3cretarg\r\n", "*1\r\n$-5\r\ns3cret\r\n", "SET \"s3cret\r\n",
+        ] {
+            _ = try RawSocket.exchange(port: rig.port, bytes: Array(input.utf8), quiet: 0.3)
+        }
+        let client = try rig.client()
+        #expect(try await client.send(RESPCommand("SET", "ok", "1")) == .ok)
+        await client.close()
+        let summary = await rig.shutdown()
+        #expect(summary.held, "garbage is no divergence: \(summary.metrics.mismatches)")
+        #expect(summary.metrics.mismatches[.protocolError] == 2)
+        let log = (try? String(contentsOfFile: rig.logPath, encoding: .utf8)) ?? ""
+        #expect(!log.contains("s3cret"), "\(log)")
+        #expect(log.contains("\"class\":\"protocol-error\""))
+    }
+
     @Test("thousands of malformed inputs, idle sockets and mid-pipeline disconnects never disturb a well-formed client")
     func fuzz() async throws {
         let rig = try await ShadowRig(readSample: 0)
@@ -135,18 +155,100 @@ enum RawSocket {
         _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     }
 
-    /// Sends bytes and reads until the proxy closes the connection (or 2 s pass).
-    static func exchange(port: Int, bytes: [UInt8]) throws -> [UInt8] {
+    /// Sends bytes and reads until the peer closes the connection (then `<closed>` ends what came
+    /// back) or nothing arrives for `quiet` seconds.
+    static func exchange(port: Int, bytes: [UInt8], quiet: Double = 2) throws -> [UInt8] {
         guard let fd = connect(port: port) else { throw TestSupportError("cannot connect to \(port)") }
         defer { close(fd) }
+        var timeout = timeval(tv_sec: Int(quiet), tv_usec: Int((quiet - Double(Int(quiet))) * 1_000_000))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         send(fd, bytes)
         var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
+        var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n == 0 { out += Array("<closed>".utf8) }
             if n <= 0 { break }
             out += chunk[0..<n]
         }
         return out
+    }
+}
+
+/// The proxy's memory under clients that send huge or endless requests, logged in or not.
+@Suite("hostile clients and the proxy's memory", .serialized)
+struct HostileMemoryTests {
+    /// Resident memory of a process, in bytes.
+    static func rss(_ pid: Int32) -> Int {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+    }
+
+    static func bulks(_ count: Int, size: Int, lastPartial: Int) -> [UInt8] {
+        var out = Array("*\(count + 1)\r\n".utf8)
+        let body = [UInt8](repeating: UInt8(ascii: "x"), count: size)
+        for _ in 0..<count { out += Array("$\(size)\r\n".utf8) + body + [13, 10] }
+        return out + Array("$\(size)\r\n".utf8) + [UInt8](repeating: UInt8(ascii: "y"), count: lastPartial)
+    }
+
+    @Test(
+        "huge declared bulks and many half-sent requests: the proxy stays under idle + 100 MB, serves a good client, and gives the memory back"
+    )
+    func memoryStaysBounded() async throws {
+        let primary = try await RedisServer(arguments: ["--requirepass", "pw-hostile"])
+        let target = try await RedisServer()
+        defer {
+            primary.stop()
+            target.stop()
+        }
+        let proxy = try ShadowProcess.start([
+            "--listen", "127.0.0.1:0", "--primary", "redis://:pw-hostile@127.0.0.1:\(primary.port)", "--target", target.url,
+            "--max-request", "2m", "--max-client-buffer", "4m",
+        ])
+        defer { _ = try? proxy.terminate() }
+        let pid = proxy.process.processIdentifier
+        let good = RedisClient(url: try RedisURL("redis://:pw-hostile@127.0.0.1:\(proxy.port)"))
+        for i in 0..<200 { #expect(try await good.send(RESPCommand("SET", "warm:\(i % 10)", "\(i)")) == .ok) }
+        let idle = Self.rss(pid)
+        // Not logged in: a 512 MB bulk is refused at its header, as redis-server refuses it.
+        for _ in 0..<50 {
+            let reply = try RawSocket.exchange(
+                port: proxy.port, bytes: Array("*1\r\n$536870912\r\n".utf8) + [UInt8](repeating: 0x41, count: 200_000))
+            #expect(String(decoding: reply, as: UTF8.self).hasPrefix("-ERR Protocol error: unauthenticated bulk length"))
+        }
+        // Not logged in: as much as Redis allows before AUTH (10 bulks of 16 KB), never finished.
+        var held: [Int32] = []
+        for _ in 0..<100 {
+            guard let fd = RawSocket.connect(port: proxy.port) else { continue }
+            RawSocket.send(fd, Self.bulks(9, size: 16384, lastPartial: 8000))
+            held.append(fd)
+        }
+        // Logged in: past --max-request at its header; and just under it, never finished.
+        let login = Array("*2\r\n$4\r\nAUTH\r\n$10\r\npw-hostile\r\n".utf8)
+        for _ in 0..<10 {
+            let reply = try RawSocket.exchange(port: proxy.port, bytes: login + Array("*1\r\n$536870912\r\n".utf8))
+            #expect(String(decoding: reply, as: UTF8.self).hasPrefix("+OK\r\n-ERR Protocol error: request larger than"))
+        }
+        for _ in 0..<20 {
+            guard let fd = RawSocket.connect(port: proxy.port) else { continue }
+            RawSocket.send(fd, login + Self.bulks(1, size: 1_000_000, lastPartial: 900_000))
+            held.append(fd)
+        }
+        try await Task.sleep(nanoseconds: 500_000_000)
+        let attacked = Self.rss(pid)
+        #expect(try await good.send(RESPCommand("SET", "still", "served")) == .ok)
+        #expect(try await good.send(RESPCommand("GET", "still")) == .bulk("served"))
+        #expect(attacked - idle < 100 << 20, "idle \(idle >> 20) MB, under attack \(attacked >> 20) MB")
+        for fd in held { close(fd) }
+        var after = attacked
+        for _ in 0..<50 {
+            try await Task.sleep(nanoseconds: 100_000_000)
+            after = Self.rss(pid)
+            if after - idle < 20 << 20 { break }
+        }
+        #expect(after - idle < 20 << 20, "memory given back on close: idle \(idle >> 20) MB, after \(after >> 20) MB")
+        print("hostile clients: proxy RSS idle \(idle >> 20) MB, under attack \(attacked >> 20) MB, after close \(after >> 20) MB")
+        await good.close()
     }
 }

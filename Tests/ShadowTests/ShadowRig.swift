@@ -20,9 +20,9 @@ final class ShadowRig: @unchecked Sendable {
 
     init(
         mode: ShadowConfiguration.Mode = .shadow, readSample: Double = 1, queueLimit: Int = 100_000, mirrorTimeoutMs: Int64 = 2000,
-        drainSeconds: Int64 = 5
+        drainSeconds: Int64 = 5, primaryArguments: [String] = [], configure: (inout ShadowConfiguration) -> Void = { _ in }
     ) async throws {
-        primary = try await RedisServer()
+        primary = try await RedisServer(arguments: primaryArguments)
         target = try await RedisServer()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("upshift-shadow-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -34,6 +34,8 @@ final class ShadowRig: @unchecked Sendable {
             keysOutPath: directory.appendingPathComponent("divergent.keys").path, queueLimit: queueLimit,
             drainDeadline: .seconds(drainSeconds))
         config.mirrorRetryAfter = .milliseconds(200)
+        config.mirrorTimeout = .milliseconds(mirrorTimeoutMs)
+        configure(&config)
         var logger = Logger(label: "test.shadow")
         logger.logLevel = .warning
         proxy = try await ShadowProxy.start(config, mirror: mirror, logger: logger)
@@ -56,6 +58,13 @@ final class ShadowRig: @unchecked Sendable {
     /// A RESP client of the proxy.
     func client() throws -> RedisClient {
         RedisClient(url: try RedisURL("redis://127.0.0.1:\(port)"))
+    }
+
+    /// Runs a redis-py script (its argv[1] is the proxy's port); fails the test when it fails.
+    func python(_ source: String) throws -> ProgramResult {
+        let script = directory.appendingPathComponent("script-\(UUID().uuidString).py").path
+        try source.write(toFile: script, atomically: true, encoding: .utf8)
+        return try runProgram(try which("python3"), [script, "\(port)"])
     }
 
     /// The mismatch log's records, each parsed from its JSON line.

@@ -19,7 +19,8 @@ struct TLSPrimaryTests {
                 logger.logLevel = .warning
                 let proxy = try await ShadowProxy.start(
                     ShadowConfiguration(host: "127.0.0.1", port: 0, primary: url, readSample: 1), mirror: mirror, logger: logger)
-                let app = RedisClient(url: try RedisURL("redis://127.0.0.1:\(proxy.port)"))
+                // The app logs in itself, as it did with Redis: the proxy lends nobody its own password.
+                let app = RedisClient(url: try RedisURL("redis://:pw-shadow-tls@127.0.0.1:\(proxy.port)"))
                 #expect(try await app.send(RESPCommand("SET", "via", [0, 0xFF])) == .ok)
                 #expect(try await app.send(RESPCommand("GET", "via")) == .bulkString([0, 0xFF]))
                 await app.close()

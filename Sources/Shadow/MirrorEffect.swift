@@ -1,0 +1,152 @@
+import RESP
+
+/// What the mirror side runs for a command the primary answered: the command itself when replaying
+/// it has the same effect, otherwise the command that has the effect the primary's reply shows, as
+/// Redis's own replication does. A blocking pop that returned `[key, value]` becomes the matching
+/// non-blocking pop of that key; SPOP becomes SREM of the members it returned; a relative expiry
+/// becomes an absolute one; XREADGROUP loses its BLOCK.
+struct MirrorEffect: Equatable {
+    /// The command for the mirror side.
+    var arguments: [[UInt8]]
+    /// What the mirror answers when both sides hold the same data.
+    var expected: RESPValue
+    /// How to compare the two replies.
+    var traits: CommandTraits
+    /// An empty reply from the mirror may only mean the write it pops has not reached it yet
+    /// (it came through another connection): try again shortly before calling it a divergence.
+    var retryWhenEmpty = false
+
+    /// The effect of `arguments` given the primary's `reply`, nil when nothing is to be mirrored
+    /// (a blocking pop that timed out, a script the primary's SCRIPT KILL stopped, an empty SPOP).
+    /// `nowMs` is the wall clock (Unix milliseconds) when the primary answered.
+    static func of(_ arguments: [[UInt8]], traits: CommandTraits, reply: RESPValue, nowMs: Int64) -> MirrorEffect? {
+        var same = MirrorEffect(arguments: arguments, expected: reply, traits: traits)
+        if reply.isError {
+            // A killed script wrote nothing (SCRIPT KILL refuses scripts that did): replaying it would run it again.
+            if traits.isScript, let text = reply.bytes, contains(text, "killed by user") { return nil }
+            // A refused pop took nothing; sent as it is it would block the mirror's connection.
+            if traits.blockingPop || traits.name == "XREADGROUP" { return nil }
+            return same
+        }
+        let name = traits.name
+        switch name {
+        case "BLPOP", "BRPOP":
+            guard case .array(let pair?) = reply, pair.count == 2, let key = pair[0].bytes else { return nil }
+            return pop([Array((name == "BLPOP" ? "LPOP" : "RPOP").utf8), key], expected: pair[1], traits)
+        case "BRPOPLPUSH":
+            guard arguments.count == 4, !reply.isNull else { return nil }
+            return pop([Array("RPOPLPUSH".utf8), arguments[1], arguments[2]], expected: reply, traits)
+        case "BLMOVE":
+            guard arguments.count == 6, !reply.isNull else { return nil }
+            return pop([Array("LMOVE".utf8)] + arguments[1...4], expected: reply, traits)
+        case "BZPOPMIN", "BZPOPMAX":
+            guard case .array(let triple?) = reply, triple.count == 3, let key = triple[0].bytes else { return nil }
+            let pop = name == "BZPOPMIN" ? "ZPOPMIN" : "ZPOPMAX"
+            return Self.pop([Array(pop.utf8), key], expected: .array(Array(triple[1...])), traits)
+        case "BLMPOP", "LMPOP", "BZMPOP", "ZMPOP":
+            return multiPop(arguments, name: name, reply: reply, traits)
+        case "XREADGROUP":
+            guard !reply.isNull else { return nil }
+            var args = arguments
+            if let i = args.firstIndex(where: { ShadowEngine.isName($0, "BLOCK") }), i + 1 < args.count, i < streamsIndex(args) {
+                args.removeSubrange(i...(i + 1))
+                same.retryWhenEmpty = true
+            }
+            same.arguments = args
+            return same
+        case "SPOP":
+            guard arguments.count >= 2 else { return same }
+            let members: [RESPValue] = reply.array ?? (reply.isNull ? [] : [reply])
+            let bytes = members.compactMap(\.bytes)
+            guard !bytes.isEmpty, bytes.count == members.count else { return nil }
+            var t = traits
+            t.nondeterministic = false
+            return MirrorEffect(arguments: [Array("SREM".utf8), arguments[1]] + bytes, expected: .integer(Int64(bytes.count)), traits: t)
+        case "EXPIRE", "PEXPIRE":
+            guard arguments.count >= 3, let n = integer(arguments[2]) else { return same }
+            let unit: Int64 = name == "EXPIRE" ? 1000 : 1
+            guard let at = absolute(nowMs, n, unit) else { return same }
+            same.arguments = [Array("PEXPIREAT".utf8), arguments[1], Array(String(at).utf8)] + arguments.dropFirst(3)
+            return same
+        case "SETEX", "PSETEX":
+            guard arguments.count == 4, let n = integer(arguments[2]), let at = absolute(nowMs, n, name == "SETEX" ? 1000 : 1) else {
+                return same
+            }
+            same.arguments = [Array("SET".utf8), arguments[1], arguments[3], Array("PXAT".utf8), Array(String(at).utf8)]
+            return same
+        case "SET", "GETEX":
+            let first = name == "SET" ? 3 : 2
+            guard arguments.count > first + 1 else { return same }
+            var args = arguments
+            for i in first..<(args.count - 1) {
+                let unit: Int64
+                if ShadowEngine.isName(args[i], "EX") {
+                    unit = 1000
+                } else if ShadowEngine.isName(args[i], "PX") {
+                    unit = 1
+                } else {
+                    continue
+                }
+                guard let n = integer(args[i + 1]), let at = absolute(nowMs, n, unit) else { return same }
+                args[i] = Array("PXAT".utf8)
+                args[i + 1] = Array(String(at).utf8)
+                break
+            }
+            same.arguments = args
+            return same
+        case "RESTORE":
+            guard arguments.count >= 4, let ttl = integer(arguments[2]), ttl > 0,
+                !arguments.dropFirst(4).contains(where: { ShadowEngine.isName($0, "ABSTTL") }), let at = absolute(nowMs, ttl, 1)
+            else { return same }
+            same.arguments[2] = Array(String(at).utf8)
+            same.arguments.append(Array("ABSTTL".utf8))
+            return same
+        case "XADD":
+            // XADD * lets each server pick its own id: give the mirror the id the primary chose.
+            if case .bulkString(let id?) = reply, let star = arguments.indices.dropFirst(2).first(where: { arguments[$0] == [42] }) {
+                same.arguments[star] = id
+            }
+            return same
+        default:
+            return same
+        }
+    }
+
+    private static func pop(_ arguments: [[UInt8]], expected: RESPValue, _ traits: CommandTraits) -> MirrorEffect {
+        var t = traits
+        t.nondeterministic = false
+        return MirrorEffect(arguments: arguments, expected: expected, traits: t, retryWhenEmpty: true)
+    }
+
+    /// [B]LMPOP and [B]ZMPOP answer `[key, elements]`: the same count popped from that key.
+    private static func multiPop(_ arguments: [[UInt8]], name: String, reply: RESPValue, _ traits: CommandTraits) -> MirrorEffect? {
+        guard case .array(let pair?) = reply, pair.count == 2, let key = pair[0].bytes, let popped = pair[1].array, !popped.isEmpty
+        else { return nil }
+        let list = name.hasSuffix("LMPOP")
+        let left = arguments.contains { ShadowEngine.isName($0, list ? "LEFT" : "MIN") }
+        let pop = list ? (left ? "LPOP" : "RPOP") : (left ? "ZPOPMIN" : "ZPOPMAX")
+        // ZPOPMIN with a count answers a flat member, score, … list in RESP2.
+        let expected: RESPValue = list ? .array(popped) : .array(popped.flatMap { $0.array ?? [$0] })
+        return Self.pop([Array(pop.utf8), key, Array(String(popped.count).utf8)], expected: expected, traits)
+    }
+
+    private static func streamsIndex(_ args: [[UInt8]]) -> Int {
+        args.firstIndex(where: { ShadowEngine.isName($0, "STREAMS") }) ?? args.count
+    }
+
+    private static func absolute(_ now: Int64, _ n: Int64, _ unit: Int64) -> Int64? {
+        let (ms, o1) = n.multipliedReportingOverflow(by: unit)
+        let (at, o2) = now.addingReportingOverflow(ms)
+        return o1 || o2 ? nil : at
+    }
+
+    private static func integer(_ bytes: [UInt8]) -> Int64? {
+        bytes.withUnsafeBytes { RequestParser.integer($0, 0..<$0.count) }
+    }
+
+    private static func contains(_ text: [UInt8], _ needle: String) -> Bool {
+        let n = Array(needle.utf8)
+        guard text.count >= n.count else { return false }
+        return (0...(text.count - n.count)).contains { i in text[i..<(i + n.count)].elementsEqual(n) }
+    }
+}
