@@ -40,7 +40,8 @@ struct KeyReader: Sendable {
     let source: any Backend
     let options: MigrationOptions
 
-    /// True when the key is read in chunks rather than whole.
+    /// True when the key is read in chunks rather than whole. A JSON document cannot be read in
+    /// parts: it is read whole, and a big one written in pieces.
     func isBig(_ key: ProbedKey) -> Bool {
         switch key.type {
         case .string: return key.length > options.chunkBytes
@@ -290,10 +291,8 @@ struct KeyReader: Sendable {
                 guard let last = entries.last?.id, reply.count == n else { break }
                 start = Array("(".utf8) + last
             }
-        case .json:
-            let reply = try await source.send(RESPCommand("JSON.GET", key))
-            if let doc = reply.bytes, !reply.isError { _ = try await body(.string(doc)) }
-        case .module, .missing:
+        case .json, .module, .missing:
+            // a document is read whole (isBig never picks it): only its write is split
             break
         }
     }

@@ -9,23 +9,6 @@ extension Migrator {
     /// the target's key too when the source no longer has it.
     func copyBig(_ p: ProbedKey, _ ctx: BatchContext, _ s: inout MigrationSummary) async throws {
         let key = options.keyPrefix + p.key
-        if p.type == .json {
-            // A document is read whole (it cannot be read in parts); only its write is split.
-            let reply = try await source.send(RESPCommand("JSON.GET", p.key))
-            guard let doc = reply.bytes, !reply.isError,
-                let w = ctx.planner.plan(source: p.key, key: key, typeName: p.type.name, value: .json(doc), expireAt: p.expireAt)
-            else {
-                s.expiredDuringCopy += 1
-                return
-            }
-            s.bytesRead += doc.count
-            s.byType[p.type.name, default: .init()].bytes += doc.count
-            let outcome = try await send([w], ctx)
-            s.billedCommands += outcome.billed
-            s.requests += outcome.requests
-            tally(p.key, outcome.statuses[0], &s)
-            return
-        }
         guard let type = ChunkType(rawValue: p.type.name) else { return }
         var meta: StreamMeta? = nil
         var placeholders: [[UInt8]] = []

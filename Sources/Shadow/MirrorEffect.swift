@@ -3,7 +3,8 @@ import RESP
 /// What the mirror side runs for a command the primary answered: the command itself when replaying
 /// it has the same effect, otherwise the command that has the effect the primary's reply shows, as
 /// Redis's own replication does. A blocking pop that returned `[key, value]` becomes the matching
-/// non-blocking pop of that key; SPOP becomes SREM of the members it returned; a relative expiry
+/// non-blocking pop of that key (for a sorted set, ZREM of the members it returned); SPOP becomes
+/// SREM of the members it returned; a relative expiry
 /// becomes an absolute one; XREADGROUP loses its BLOCK.
 struct MirrorEffect: Equatable {
     /// The command for the mirror side.
@@ -40,9 +41,12 @@ struct MirrorEffect: Equatable {
             guard arguments.count == 6, !reply.isNull else { return nil }
             return pop([Array("LMOVE".utf8)] + arguments[1...4], expected: reply, traits)
         case "BZPOPMIN", "BZPOPMAX":
-            guard case .array(let triple?) = reply, triple.count == 3, let key = triple[0].bytes else { return nil }
-            let pop = name == "BZPOPMIN" ? "ZPOPMIN" : "ZPOPMAX"
-            return Self.pop([Array(pop.utf8), key], expected: .array(Array(triple[1...])), traits)
+            // ZREM of the member the primary popped, not ZPOPMIN: a ZADD through another connection
+            // may reach the mirror later, and the mirror's lowest member need not be the one popped.
+            guard case .array(let triple?) = reply, triple.count == 3, let key = triple[0].bytes, let member = triple[1].bytes else {
+                return nil
+            }
+            return Self.pop([Array("ZREM".utf8), key, member], expected: .integer(1), traits)
         case "BLMPOP", "LMPOP", "BZMPOP", "ZMPOP":
             return multiPop(arguments, name: name, reply: reply, traits)
         case "XREADGROUP":
@@ -123,11 +127,15 @@ struct MirrorEffect: Equatable {
         guard case .array(let pair?) = reply, pair.count == 2, let key = pair[0].bytes, let popped = pair[1].array, !popped.isEmpty
         else { return nil }
         let list = name.hasSuffix("LMPOP")
-        let left = arguments.contains { ShadowEngine.isName($0, list ? "LEFT" : "MIN") }
-        let pop = list ? (left ? "LPOP" : "RPOP") : (left ? "ZPOPMIN" : "ZPOPMAX")
-        // ZPOPMIN with a count answers a flat member, score, … list in RESP2.
-        let expected: RESPValue = list ? .array(popped) : .array(popped.flatMap { $0.array ?? [$0] })
-        return Self.pop([Array(pop.utf8), key, Array(String(popped.count).utf8)], expected: expected, traits)
+        guard list else {
+            // a sorted set's popped members, removed by name (see BZPOPMIN)
+            let members = popped.compactMap { $0.array?.first?.bytes }
+            guard members.count == popped.count else { return nil }
+            return Self.pop([Array("ZREM".utf8), key] + members, expected: .integer(Int64(members.count)), traits)
+        }
+        let left = arguments.contains { ShadowEngine.isName($0, "LEFT") }
+        return Self.pop(
+            [Array((left ? "LPOP" : "RPOP").utf8), key, Array(String(popped.count).utf8)], expected: .array(popped), traits)
     }
 
     private static func streamsIndex(_ args: [[UInt8]]) -> Int {

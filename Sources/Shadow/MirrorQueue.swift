@@ -97,8 +97,9 @@ final class MirrorQueue: Sendable {
         }
     }
 
+    /// Nothing popped: a null, an empty array, or a ZREM that removed nothing.
     private static func isEmpty(_ v: RESPValue) -> Bool {
-        if v.isNull { return true }
+        if v.isNull || v == .integer(0) { return true }
         if case .array(let a?) = v { return a.isEmpty }
         return false
     }

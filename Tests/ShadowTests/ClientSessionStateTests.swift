@@ -166,8 +166,8 @@ struct ClientSessionStateTests {
             ("*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n", "*2\r\n$1\r\nq\r\n$1\r\na\r\n", ["LPOP", "q"], RESPValue.bulk("a")),
             ("*4\r\n$10\r\nBRPOPLPUSH\r\n$1\r\ns\r\n$1\r\nd\r\n$1\r\n0\r\n", "$1\r\nb\r\n", ["RPOPLPUSH", "s", "d"], .bulk("b")),
             (
-                "*3\r\n$8\r\nBZPOPMIN\r\n$1\r\nz\r\n$1\r\n0\r\n", "*3\r\n$1\r\nz\r\n$1\r\nm\r\n$1\r\n1\r\n", ["ZPOPMIN", "z"],
-                .array([.bulk("m"), .bulk("1")])
+                "*3\r\n$8\r\nBZPOPMIN\r\n$1\r\nz\r\n$1\r\n0\r\n", "*3\r\n$1\r\nz\r\n$1\r\nm\r\n$1\r\n1\r\n", ["ZREM", "z", "m"],
+                .integer(1)
             ),
             ("*3\r\n$4\r\nSPOP\r\n$1\r\ns\r\n$1\r\n2\r\n", "*2\r\n$1\r\nx\r\n$1\r\ny\r\n", ["SREM", "s", "x", "y"], .integer(2)),
             ("*3\r\n$6\r\nEXPIRE\r\n$1\r\nk\r\n$2\r\n10\r\n", ":1\r\n", ["PEXPIREAT", "k", "1000010000"], .integer(1)),
