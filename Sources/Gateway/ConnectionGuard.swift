@@ -17,8 +17,12 @@ struct GuardedHTTP1Channel: ServerChildChannel {
     typealias Value = HTTP1Channel.Value
     let inner: HTTP1Channel
     let headerTimeout: TimeAmount?
+    /// Serves plain commands on the connection's event loop (see `FastPath`); nil leaves all to Hummingbird.
+    let fastPath: FastPathService?
 
-    static func builder(idleTimeout: Duration?, headerTimeout: Duration?, requestLimit: Int) -> HTTPServerBuilder {
+    static func builder(idleTimeout: Duration?, headerTimeout: Duration?, requestLimit: Int, fastPath: FastPathService?)
+        -> HTTPServerBuilder
+    {
         HTTPServerBuilder { responder in
             GuardedHTTP1Channel(
                 inner: HTTP1Channel(
@@ -26,14 +30,19 @@ struct GuardedHTTP1Channel: ServerChildChannel {
                     configuration: .init(
                         additionalChannelHandlers: [RequestGuard(requestLimit: requestLimit)],
                         idleTimeout: idleTimeout.map { TimeAmount($0) })),
-                headerTimeout: headerTimeout.map { TimeAmount($0) })
+                headerTimeout: headerTimeout.map { TimeAmount($0) }, fastPath: fastPath)
         }
     }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
-            if let headerTimeout {
-                try channel.pipeline.syncOperations.addHandler(HeadTimer(timeout: headerTimeout), position: .first)
+            let sync = channel.pipeline.syncOperations
+            if let headerTimeout { try sync.addHandler(HeadTimer(timeout: headerTimeout), position: .first) }
+            if let fastPath {
+                // After Hummingbird's connection-state handler, so that its idle timer and graceful
+                // shutdown count the requests served here too.
+                let state = try sync.handler(type: HTTPConnectionStateHandler.self)
+                try sync.addHandler(FastPath(service: fastPath), position: .after(state))
             }
             return value
         }

@@ -32,6 +32,10 @@ public struct GatewayConfiguration: Sendable {
     /// Server-sent event streams (/subscribe, /psubscribe, /monitor) served at once, each holding one Redis connection.
     public var maxSubscribers: Int
 
+    /// Plain commands are served on the connection's event loop (`FastPath`); false sends every request
+    /// through the async responder, for comparison.
+    public var fastPath = true
+
     /// The request size limit in force.
     public var requestLimit: Int { maxRequestBytes ?? plan.maxRequestBytes }
 

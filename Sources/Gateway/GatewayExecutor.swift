@@ -91,16 +91,31 @@ final class GatewayExecutor: Sendable {
 
     /// What to do with one command: refuse it, answer it here, or prepare it for Redis.
     func step(for args: [[UInt8]], readOnly: Bool, table: CommandTable, inTransaction: Bool = false) async throws -> GatewayStep {
+        if let step = immediateStep(for: args, readOnly: readOnly, table: table) { return step }
+        let name = UpstashCompatibility.commandName(args)
+        let strict = policy.compatibility == .strict
+        switch name {
+        case "WAIT", "WAITAOF":
+            return .dedicated { [redis] in try await WaitCommands.run(args, on: redis.url, serverHasWaitAOF: table.info(for: args) != nil) }
+        case "ACL":
+            if let answer = try await acl.answer(args) { return .answer(answer) }
+            return .send(Prepared(arguments: args))
+        default:
+            return try await scriptStep(args, name: name, strict: strict)
+        }
+    }
+
+    /// The step of a command that needs no round trip to decide (most of them), or nil for those that
+    /// do: scripts (digests), ACL GENTOKEN/RESTTOKEN, WAIT. The event-loop fast path serves the former.
+    func immediateStep(for args: [[UInt8]], readOnly: Bool, table: CommandTable) -> GatewayStep? {
         if let refusal = policy.check(args, readOnly: readOnly, table: table) { return .answer(refusal) }
         let name = UpstashCompatibility.commandName(args)
         let strict = policy.compatibility == .strict
         switch name {
-        case "EVAL", "EVAL_RO", "EVALSHA", "EVALSHA_RO", "SCRIPT", "FUNCTION", "FCALL", "FCALL_RO":
-            return try await scriptStep(args, name: name, strict: strict)
-        case "WAIT", "WAITAOF":
-            return .dedicated { [redis] in try await WaitCommands.run(args, on: redis.url, serverHasWaitAOF: table.info(for: args) != nil) }
+        case "EVAL", "EVAL_RO", "EVALSHA", "EVALSHA_RO", "SCRIPT", "FUNCTION", "FCALL", "FCALL_RO", "WAIT", "WAITAOF":
+            return nil
         case "ACL" where strict:
-            if let answer = try await acl.answer(args) { return .answer(answer) }
+            return nil
         case "CONFIG" where strict && ConfigCommand.isGet(args):
             return .send(Prepared(arguments: args, transform: .narrowConfig))
         default:
@@ -109,10 +124,15 @@ final class GatewayExecutor: Sendable {
         guard strict else { return .send(Prepared(arguments: args)) }
         if UpstashAnswerRewrites.isXinfoConsumers(args, name: name) { return .send(Prepared(arguments: args, transform: .emptyOnNoGroup)) }
         if let rewritten = UpstashAnswerRewrites.rewrite(args, name: name) { return .send(Prepared(arguments: rewritten)) }
-        let info = table.info(for: args)
-        if let guarded = RecordLimit.guarded(args, info: info, keys: table.keys(in: args), limit: policy.maxRecordBytes) {
+        if let guarded = RecordLimit.guarded(args, info: table.info(for: args), keys: table.keys(in: args), limit: policy.maxRecordBytes) {
             return .send(Prepared(arguments: guarded))
         }
         return .send(Prepared(arguments: args))
+    }
+
+    /// The command table when it has been read, without waiting.
+    var loadedTable: CommandTable? {
+        if let tableSource { return tableSource.loadedTable }
+        return tableBox.withLockedValue { $0 }
     }
 }

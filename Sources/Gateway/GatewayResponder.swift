@@ -26,11 +26,11 @@ struct GatewayResponder: HTTPResponder {
     let executor: GatewayExecutor
     let auth: GatewayAuth
     let streams: EventStreams
+    let syncTokens: SyncTokens
     let logger: Logger
     static let encodingHeader = HTTPField.Name("Upstash-Encoding")!
     static let formatHeader = HTTPField.Name("Upstash-Response-Format")!
     static let syncTokenHeader = HTTPField.Name("Upstash-Sync-Token")!
-    private let syncCounter = NIOLockedValueBox<UInt64>(0)
 
     func respond(to request: Request, context: Context) async throws -> Response {
         let start = ContinuousClock.now
@@ -130,13 +130,9 @@ struct GatewayResponder: HTTPResponder {
     }
 
     private func headers(_ contentType: String? = nil) -> HTTPFields {
-        let sync = syncCounter.withLockedValue {
-            $0 += 1
-            return $0
-        }
         var h = HTTPFields()
         if let contentType { h[.contentType] = contentType }
-        h[Self.syncTokenHeader] = "gw-\(sync)"
+        h[Self.syncTokenHeader] = syncTokens.next()
         return h
     }
 

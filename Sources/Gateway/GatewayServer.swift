@@ -17,18 +17,26 @@ public enum GatewayServer {
             redis: redis,
             policy: CommandPolicy(
                 compatibility: configuration.compatibility, plan: configuration.plan, maxRecordBytes: configuration.maxRecordBytes))
+        let syncTokens = SyncTokens()
         let responder = GatewayResponder(
             configuration: configuration, executor: executor,
             auth: GatewayAuth(configuration: configuration, main: executor, logger: logger),
-            streams: EventStreams(limit: configuration.maxSubscribers), logger: logger)
+            streams: EventStreams(limit: configuration.maxSubscribers), syncTokens: syncTokens, logger: logger)
+        let fastPath =
+            configuration.fastPath
+            ? FastPathService(executor: executor, configuration: configuration, syncTokens: syncTokens, logger: logger) : nil
         return Application(
             responder: responder,
             server: GuardedHTTP1Channel.builder(
-                idleTimeout: configuration.idleTimeout, headerTimeout: configuration.headerTimeout, requestLimit: configuration.requestLimit
-            ),
+                idleTimeout: configuration.idleTimeout, headerTimeout: configuration.headerTimeout,
+                requestLimit: configuration.requestLimit, fastPath: fastPath),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "upshift-gateway"),
-            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
+            onServerRunning: { channel in
+                // Read the command table now: the fast path serves only once it is known.
+                _ = try? await executor.table()
+                await onRunning(channel.localAddress?.port ?? configuration.port)
+            },
             logger: logger
         )
     }

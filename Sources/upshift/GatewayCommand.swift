@@ -48,6 +48,9 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Server-sent event streams (/subscribe, /psubscribe, /monitor) served at once; each holds one Redis connection.")
     var maxSubscribers: Int = 256
 
+    @Flag(name: .customLong("no-fast-path"), help: "Send every request through the async responder (to compare with the event-loop path).")
+    var noFastPath = false
+
     func validate() throws {
         _ = try configuration()
     }
@@ -92,9 +95,11 @@ struct GatewayCommand: AsyncParsableCommand {
         guard idleTimeout >= 0, headerTimeout >= 0 else { throw ValidationError("timeouts are seconds, 0 or more") }
         guard maxSubscribers >= 0 else { throw ValidationError("--max-subscribers takes a number, 0 or more") }
         let seconds = { (s: Double) -> Duration? in s == 0 ? nil : .milliseconds(Int64(s * 1000)) }
-        return GatewayConfiguration(
+        var configuration = GatewayConfiguration(
             host: host.isEmpty ? "127.0.0.1" : host, port: port, redis: redisURL, token: token, readOnlyToken: readOnlyToken,
             plan: plan, compatibility: compatibility, maxRequestBytes: maxRequestSize, maxRecordBytes: maxRecordSize,
             idleTimeout: seconds(idleTimeout), headerTimeout: seconds(headerTimeout), maxSubscribers: maxSubscribers)
+        configuration.fastPath = !noFastPath
+        return configuration
     }
 }
