@@ -18,6 +18,7 @@ command -v chromium >/dev/null 2>&1 || apt_missing+=(chromium) # renders the HTM
 if [ "${UPSHIFT_SETUP_BENCH:-0}" = "1" ]; then
   command -v wrk >/dev/null 2>&1 || apt_missing+=(wrk)
   command -v haproxy >/dev/null 2>&1 || apt_missing+=(haproxy) # the shadow benchmark's proxy-hop baseline
+  command -v webdis >/dev/null 2>&1 || apt_missing+=(webdis)   # the gateway benchmark's peer: a C HTTP→Redis gateway
 fi
 if [ ${#apt_missing[@]} -gt 0 ]; then
   echo "setup: installing ${apt_missing[*]} (apt-get)"
