@@ -1,3 +1,5 @@
+import Foundation
+
 /// The backend an app-test run talks to.
 public enum AppBackend: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
     /// The source Redis (its scratch database), with a lenient gateway in front for REST SDKs.
@@ -133,6 +135,15 @@ public enum AppRedisURL {
             base = String(base[..<authorityEnd]) + "/\(database)"
         }
         return query.isEmpty ? base : base + "?" + query.joined(separator: "&")
+    }
+
+    /// `text` with `settings` added as query parameters (`?tls-ca=/ca.pem`), their values percent-encoded.
+    public static func adding(_ settings: [(String, String)], to text: String) -> String {
+        guard !settings.isEmpty else { return text }
+        var allowed = CharacterSet.urlQueryAllowed
+        allowed.remove(charactersIn: "&=+?#")
+        let query = settings.map { "\($0)=\($1.addingPercentEncoding(withAllowedCharacters: allowed) ?? $1)" }
+        return text + (text.contains("?") ? "&" : "?") + query.joined(separator: "&")
     }
 
     /// The `user:password` part of `text`, as written (still percent-encoded), or nil.

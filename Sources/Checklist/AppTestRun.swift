@@ -26,6 +26,7 @@ public struct AppRunEnd: Sendable, Codable, Equatable, CustomStringConvertible {
     /// Exit status 0: the suite passed, by its own account.
     public var succeeded: Bool { kind == .exited && code == 0 }
 
+    /// The ending in words: `exit status 1`, `timed out after 30 s`.
     public var description: String {
         switch kind {
         case .exited: return "exit status \(code ?? -1)"

@@ -12,6 +12,7 @@ public enum AppTestOutcome: String, Sendable, Codable, Comparable {
     /// The run did not report the test (it stopped early, or wrote no JUnit).
     case notRun = "not-run"
 
+    /// Better before worse: passed, skipped, failed, not run.
     public static func < (a: AppTestOutcome, b: AppTestOutcome) -> Bool { a.rank < b.rank }
 
     private var rank: Int {

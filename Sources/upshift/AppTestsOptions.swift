@@ -90,12 +90,16 @@ struct AppTestsOptions: ParsableArguments {
         let out = try outputFolder()
         var notes = ["each run's output and JUnit are in \(out)"]
         if !restTarget { notes.append("the target speaks RESP: the Upstash runs get REDIS_URL (the proxy) and no REST variables") }
+        let tls = Self.tlsSettings(source)
+        if !tls.isEmpty {
+            notes.append("the --tls-* settings went to the gateway and the proxy; the app's REDIS_URL on Redis is the source's as written")
+        }
         let plan = AppTestsPlan(
             command: command, directory: directory ?? FileManager.default.currentDirectoryPath, junitPath: junitPath,
             timeout: .milliseconds(Int64(timeout * 1000)), repeats: repeats, environment: try environment(), outputDirectory: out)
         let started = Date()
         let helpers = Helpers(
-            executable: Self.executable(), scratchText: scratchText, targetURL: targetURL,
+            executable: Self.executable(), scratchText: AppRedisURL.adding(tls, to: scratchText), targetURL: targetURL,
             targetToken: targetToken ?? target.token ?? ProcessInfo.processInfo.environment["UPSTASH_REDIS_REST_TOKEN"],
             directory: out)
         let outcome: (runs: [AppTestRun], proxySummary: String)
@@ -149,6 +153,15 @@ struct AppTestsOptions: ParsableArguments {
             throw CLIError("cannot create \(path): \(error.localizedDescription)")
         }
         return URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+
+    /// The source's `--tls-*` flags as the URL query settings the gateway and the proxy read from `REDIS_URL`.
+    static func tlsSettings(_ source: SourceOptions) -> [(String, String)] {
+        let given: [(String, String?)] = [
+            ("tls-ca", source.tlsCA), ("tls-cert", source.tlsCert), ("tls-key", source.tlsKey), ("tls-server-name", source.tlsServerName),
+            ("tls-insecure", source.tlsInsecure ? "true" : nil),
+        ]
+        return given.compactMap { name, value in value.map { (name, $0) } }
     }
 
     /// This very binary, to start the gateway and the proxy as its children.

@@ -106,6 +106,8 @@ struct AppTestsCommandTests {
     func restShop() async throws {
         try await withRedisServer { source in
             try await withGateway { target in
+                let production = try source.client()
+                #expect(try await production.send(RESPCommand("SET", "customer:1", "Ada")) == .ok)
                 let out = try scratchFolder()
                 let result = try await verifyApp(
                     "python3 -m pytest -q", source: source, target: target, out: out, ["--app-tests-dir", fixture("shop-rest"), "--json"])
@@ -113,6 +115,9 @@ struct AppTestsCommandTests {
                 let byTest = verdicts(try json(result))
                 #expect(byTest.count == 5)
                 #expect(byTest.values.allSatisfy { $0 == "passes-on-both" }, "\(byTest)")
+                // The suite flushes its database: the gateway served the scratch one, not the source's own data.
+                #expect(try await production.send(RESPCommand("GET", "customer:1")) == .bulk("Ada"))
+                await production.close()
                 // Its Redis run went to the source (through the lenient gateway), its Upstash run to the target.
                 for server in [source, target.redis] {
                     let client = try server.client()
@@ -120,6 +125,36 @@ struct AppTestsCommandTests {
                     #expect(stats.contains("cmdstat_hset:calls=1,") && stats.contains("cmdstat_eval"), "\(stats)")
                     await client.close()
                 }
+            }
+        }
+    }
+
+    @Test("a source with a password behind TLS: the app logs in on both sides, the gateway and the proxy get the --tls-* flags")
+    func passwordAndTLS() async throws {
+        let certs = try TLSCertificates()
+        try await withRedisServer(arguments: ["--requirepass", "s3cret"], tls: certs) { source in
+            try await withGateway { target in
+                let out = try scratchFolder()
+                // On Redis the app speaks TLS with its own CA settings; on Upstash it speaks to the local proxy.
+                let command = """
+                    if [ "$REDIS_PORT" = \(source.port) ]; then tls="--tls --cacert \(certs.caFile)"; else tls=; fi; \
+                    test "$REDIS_PASSWORD" = s3cret && redis-cli $tls -u "$REDIS_URL" SET probe ok | grep -qx OK \
+                    && curl -sf -H "Authorization: Bearer $UPSTASH_REDIS_REST_TOKEN" "$UPSTASH_REDIS_REST_URL/get/probe" | grep -q '"ok"'
+                    """
+                let result = try await offPool {
+                    try runUpshift(
+                        [
+                            "verify", "--app-tests", command, "--source", "rediss://:s3cret@localhost:\(source.port)", "--tls-ca", certs.caFile,
+                            "--app-redis-db", "5", "--target", target.url, "--token", target.token, "--app-tests-out", out, "--json",
+                        ], timeout: 120)
+                }
+                #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+                #expect(verdicts(try json(result)) == ["(the whole suite)": "passes-on-both"])
+                #expect(!result.stdout.contains("s3cret") && !result.stderr.contains("s3cret"))
+                #expect(result.stdout.contains("the --tls-* settings went to the gateway and the proxy"))
+                let upstash = try target.redis.client()
+                #expect(try await upstash.send(RESPCommand("GET", "probe")) == .bulk("ok"))
+                await upstash.close()
             }
         }
     }
@@ -230,7 +265,7 @@ struct AppTestsCommandTests {
                     _ = waitpid(upshift, &status, 0)
                     return status
                 }
-                #expect((status >> 8) & 0xFF == 130)
+                #expect((status >> 8) & 0xFF == 130, "wait status \(status)")
                 #expect(!alive(suite))
                 #expect(helperPorts(out).count == 2)
                 #expect(helperPorts(out).allSatisfy { !isListening(port: $0) })

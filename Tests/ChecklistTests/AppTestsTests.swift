@@ -182,6 +182,8 @@ struct AppTestsTests {
         #expect(AppRedisURL.withDatabase("unix:///run/redis.sock?db=1", 4) == "unix:///run/redis.sock?db=4")
         #expect(AppRedisURL.userInfo("redis://:p%2Fw@h:1/0") == ":p%2Fw")
         #expect(AppRedisURL.userInfo("redis://h:1") == nil)
+        #expect(AppRedisURL.adding([("tls-ca", "/a b&c.pem")], to: "rediss://h:1/2") == "rediss://h:1/2?tls-ca=/a%20b%26c.pem")
+        #expect(AppRedisURL.adding([("tls-insecure", "true")], to: "rediss://h:1?db=2") == "rediss://h:1?db=2&tls-insecure=true")
     }
 
     @Test("the environment: nothing naming Redis or Upstash leaks in; standard and --env names get each side's values")
