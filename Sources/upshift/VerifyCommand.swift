@@ -14,6 +14,7 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @OptionGroup var source: SourceOptions
     @OptionGroup var target: TargetOptions
+    @OptionGroup(title: "The app's own tests") var appTests: AppTestsOptions
 
     @Option(help: "A checklist folder or file.")
     var checklist: String = "checklists"
@@ -33,6 +34,9 @@ struct VerifyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if appTests.isRequested {
+            return try await appTests.run(source: source, target: target, junit: junit, markdown: markdown, json: json)
+        }
         var lists: [Checklist]
         do {
             lists = try Checklist.load(path: checklist)
@@ -49,19 +53,6 @@ struct VerifyCommand: AsyncParsableCommand {
         if try target.endpoint() != nil { backends.append(("target", try target.backend(plan: .payAsYouGo))) }
         let report = await Verification(checklists: lists, backends: backends).run()
         for b in backends { await b.backend.close() }
-        if let junit { try save(report.junit(), junit) }
-        if let markdown { try save(report.markdown(), markdown) }
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
-        } else {
-            print(report.table())
-        }
-        if !report.isPassing { throw ExitCode(1) }
-    }
-
-    private func save(_ text: String, _ path: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else { throw CLIError("cannot write \(path)") }
+        try emit(report, junit: junit, markdown: markdown, json: json)
     }
 }
