@@ -135,21 +135,27 @@ struct AppTestsCommandTests {
         try await withRedisServer(arguments: ["--requirepass", "s3cret"], tls: certs) { source in
             try await withGateway { target in
                 let out = try scratchFolder()
-                // On Redis the app speaks TLS with its own CA settings; on Upstash it speaks to the local proxy.
+                // On Redis the app speaks TLS with its own CA settings to the scratch database; on Upstash it
+                // speaks to the local proxy. redis-cli 7.0 sends `-u rediss://:pw@…` as AUTH with an empty user
+                // name, so on Redis it is given the parts. The password is checked by its digest, so that the
+                // command echoed in the report does not carry it.
                 let command = """
-                    if [ "$REDIS_PORT" = \(source.port) ]; then tls="--tls --cacert \(certs.caFile)"; else tls=; fi; \
-                    test "$REDIS_PASSWORD" = s3cret && redis-cli $tls -u "$REDIS_URL" SET probe ok | grep -qx OK \
+                    if [ "$REDIS_PORT" = \(source.port) ]; then \
+                    cli="redis-cli --no-auth-warning --tls --cacert \(certs.caFile) -h $REDIS_HOST -p $REDIS_PORT -a $REDIS_PASSWORD -n 5"; \
+                    else cli="redis-cli --no-auth-warning -u $REDIS_URL"; fi; \
+                    test "$(printf %s "$REDIS_PASSWORD" | sha1sum | cut -c1-12)" = fef341f85d87 && $cli SET probe ok | grep -qx OK \
                     && curl -sf -H "Authorization: Bearer $UPSTASH_REDIS_REST_TOKEN" "$UPSTASH_REDIS_REST_URL/get/probe" | grep -q '"ok"'
                     """
                 let result = try await offPool {
                     try runUpshift(
                         [
-                            "verify", "--app-tests", command, "--source", "rediss://:s3cret@localhost:\(source.port)", "--tls-ca", certs.caFile,
+                            "verify", "--app-tests", command, "--source", "rediss://:s3cret@localhost:\(source.port)", "--tls-ca",
+                            certs.caFile,
                             "--app-redis-db", "5", "--target", target.url, "--token", target.token, "--app-tests-out", out, "--json",
                         ], timeout: 120)
                 }
                 #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
-                #expect(verdicts(try json(result)) == ["(the whole suite)": "passes-on-both"])
+                #expect(verdicts(try json(result)) == ["(the whole suite)": "passes-on-both"], "\(result.stdout)")
                 #expect(!result.stdout.contains("s3cret") && !result.stderr.contains("s3cret"))
                 #expect(result.stdout.contains("the --tls-* settings went to the gateway and the proxy"))
                 let upstash = try target.redis.client()
