@@ -120,3 +120,37 @@ public struct AppTestsReport: Sendable, Codable {
         try c.encode(Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }), forKey: .verdicts)
     }
 }
+
+extension AppTestsReport {
+    /// The report with every occurrence of `secrets` (the source's password, the target's token) in
+    /// the text it carries replaced by `***`: the command as typed, the app's output, its failures.
+    /// The app sees the secrets and may print them; the report never does.
+    public func hiding(_ secrets: [String]) -> AppTestsReport {
+        let secrets = secrets.filter { $0.count >= 3 }
+        guard !secrets.isEmpty else { return self }
+        func hide(_ text: String) -> String { secrets.reduce(text) { $0.replacingOccurrences(of: $1, with: "***") } }
+        func hide(_ text: String?) -> String? { text.map { hide($0) } }
+        var out = self
+        out.command = hide(command)
+        out.proxySummary = hide(proxySummary)
+        out.notes = notes.map { hide($0) }
+        out.tests = tests.map { t in
+            var t = t
+            t.failure = hide(t.failure)
+            t.details = hide(t.details)
+            return t
+        }
+        out.runs = runs.map { r in
+            var r = r
+            r.outputTail = hide(r.outputTail)
+            r.tests = r.tests?.map { c in
+                var c = c
+                c.message = hide(c.message)
+                c.details = hide(c.details)
+                return c
+            }
+            return r
+        }
+        return out
+    }
+}

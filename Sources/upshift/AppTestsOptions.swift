@@ -87,6 +87,10 @@ struct AppTestsOptions: ParsableArguments {
             if case .tcp(let h, let p) = sourceURL.address { return (h, p) }
             return (nil, nil)
         }()
+        // The app is handed these; whatever it prints of them, the report hides.
+        let secrets =
+            [password, targetToken, target.token].compactMap { $0 }
+            + (password?.addingPercentEncoding(withAllowedCharacters: .urlUserAllowed).map { [$0] } ?? [])
         let out = try outputFolder()
         var notes = ["each run's output and JUnit are in \(out)"]
         if !restTarget { notes.append("the target speaks RESP: the Upstash runs get REDIS_URL (the proxy) and no REST variables") }
@@ -120,6 +124,7 @@ struct AppTestsOptions: ParsableArguments {
         } catch let error as AppTestsError {
             var text = "upshift verify: \(error.description)\n"
             if let tail = error.run?.outputTail, !tail.isEmpty { text += tail + "\n" }
+            text = secrets.reduce(text) { $1.count >= 3 ? $0.replacingOccurrences(of: $1, with: "***") : $0 }
             FileHandle.standardError.write(Data(text.utf8))
             throw ExitCode(2)
         } catch let error as ChildProcessError {
@@ -131,7 +136,8 @@ struct AppTestsOptions: ParsableArguments {
         }
         let report = AppTestsReport(
             command: command, runs: outcome.runs, proxySummary: outcome.proxySummary, notes: notes,
-            seconds: Date().timeIntervalSince(started))
+            seconds: Date().timeIntervalSince(started)
+        ).hiding(secrets)
         try emit(report, junit: junit, markdown: markdown, json: json)
     }
 

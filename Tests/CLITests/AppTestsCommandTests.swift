@@ -138,9 +138,9 @@ struct AppTestsCommandTests {
                 // On Redis the app speaks TLS with its own CA settings to the scratch database; on Upstash it
                 // speaks to the local proxy. redis-cli 7.0 sends `-u rediss://:pw@…` as AUTH with an empty user
                 // name, so on Redis it is given the parts. The password is checked by its digest, so that the
-                // command echoed in the report does not carry it.
+                // command echoed in the report does not carry it. The app prints it; the report hides that.
                 let command = """
-                    if [ "$REDIS_PORT" = \(source.port) ]; then \
+                    echo "connecting with $REDIS_PASSWORD"; if [ "$REDIS_PORT" = \(source.port) ]; then \
                     cli="redis-cli --no-auth-warning --tls --cacert \(certs.caFile) -h $REDIS_HOST -p $REDIS_PORT -a $REDIS_PASSWORD -n 5"; \
                     else cli="redis-cli --no-auth-warning -u $REDIS_URL"; fi; \
                     test "$(printf %s "$REDIS_PASSWORD" | sha1sum | cut -c1-12)" = fef341f85d87 && $cli SET probe ok | grep -qx OK \
@@ -156,7 +156,9 @@ struct AppTestsCommandTests {
                 }
                 #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
                 #expect(verdicts(try json(result)) == ["(the whole suite)": "passes-on-both"], "\(result.stdout)")
+                // The app printed the password it was given; the report hides it.
                 #expect(!result.stdout.contains("s3cret") && !result.stderr.contains("s3cret"))
+                #expect(result.stdout.contains("connecting with ***"), "\(result.stdout)")
                 #expect(result.stdout.contains("the --tls-* settings went to the gateway and the proxy"))
                 let upstash = try target.redis.client()
                 #expect(try await upstash.send(RESPCommand("GET", "probe")) == .bulk("ok"))
