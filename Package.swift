@@ -151,7 +151,9 @@ let package = Package(
         ),
         .testTarget(
             name: "MigrationTests",
-            dependencies: ["RESP", "RedisClient", "UpstashClient", "UpstashProfile", "Keyspace", "Migration", "Compare", "TestSupport"],
+            dependencies: [
+                "RESP", "RedisClient", "UpstashClient", "UpstashProfile", "Keyspace", "Migration", "Compare", "Report", "TestSupport",
+            ],
             swiftSettings: strict
         ),
         .testTarget(
