@@ -13,7 +13,7 @@ final class ScriptRegistry: Sendable {
     /// Remembers a script's text; returns its digest.
     @discardableResult
     func remember(_ text: [UInt8]) -> [UInt8] {
-        let sha = SHA1.hex(text)
+        let sha = ScriptSHA.hex(text)
         state.withLockedValue { s in
             if s.texts.count < Self.maxScripts || s.texts[sha] != nil { s.texts[sha] = text }
         }
