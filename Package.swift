@@ -62,9 +62,14 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "JSON",
+            dependencies: ["RESP"],
+            swiftSettings: strict
+        ),
+        .target(
             name: "UpstashClient",
             dependencies: [
-                "RESP", "CCurl", "UpstashProfile",
+                "RESP", "JSON", "CCurl", "UpstashProfile",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
@@ -73,7 +78,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "RESP", "RedisClient", "UpstashClient", "UpstashProfile",
+                "RESP", "JSON", "RedisClient", "UpstashClient", "UpstashProfile",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -109,7 +114,7 @@ let package = Package(
         .target(
             name: "Shadow",
             dependencies: [
-                "RESP", "RedisClient", "UpstashClient", "UpstashProfile",
+                "RESP", "JSON", "RedisClient", "UpstashClient", "UpstashProfile",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -191,7 +196,7 @@ let package = Package(
         .testTarget(
             name: "UpstashClientTests",
             dependencies: [
-                "RESP", "RedisClient", "UpstashClient", "UpstashProfile", "TestSupport",
+                "RESP", "JSON", "RedisClient", "UpstashClient", "UpstashProfile", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
