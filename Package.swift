@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/swift-extras/swift-extras-base64.git", from: "1.2.0"),
     ],
     targets: [
         .systemLibrary(
@@ -35,7 +36,7 @@ let package = Package(
         ),
         .target(
             name: "RESP",
-            dependencies: ["CHiredis"],
+            dependencies: ["CHiredis", .product(name: "ExtrasBase64", package: "swift-extras-base64")],
             swiftSettings: strict
         ),
         .target(
@@ -78,7 +79,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "RESP", "JSON", "RedisClient", "UpstashClient", "UpstashProfile",
+                "RESP", "JSON", "RedisClient", "UpstashProfile",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
