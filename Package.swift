@@ -20,7 +20,6 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
-        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/swift-extras/swift-extras-base64.git", from: "1.2.0"),
     ],
@@ -85,7 +84,6 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -104,7 +102,7 @@ let package = Package(
         ),
         .target(
             name: "Checklist",
-            dependencies: ["RESP", "UpstashProfile", .product(name: "Yams", package: "Yams")],
+            dependencies: ["RESP", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         .target(
@@ -157,7 +155,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MigrationTests",
-            dependencies: ["RESP", "RedisClient", "UpstashClient", "UpstashProfile", "Keyspace", "Migration", "Compare", "TestSupport"],
+            dependencies: ["RESP", "RedisClient", "UpstashClient", "Migration", "Compare", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
