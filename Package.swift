@@ -35,7 +35,10 @@ let package = Package(
         ),
         .target(
             name: "RESP",
-            dependencies: ["CHiredis", .product(name: "ExtrasBase64", package: "swift-extras-base64")],
+            dependencies: [
+                "CHiredis", .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -119,7 +122,6 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
@@ -155,7 +157,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MigrationTests",
-            dependencies: ["RESP", "RedisClient", "UpstashClient", "Migration", "Compare", "TestSupport"],
+            dependencies: ["RESP", "RedisClient", "UpstashClient", "Migration", "Compare", "Report", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

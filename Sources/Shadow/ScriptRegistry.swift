@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import RESP
 
 /// The Lua scripts the proxy has seen (by SHA-1), and which of them the mirror side is known to hold,
 /// so a mirrored EVALSHA can fall back to EVAL with the text the client sent earlier.
