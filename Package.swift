@@ -20,8 +20,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
-        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/swift-extras/swift-extras-base64.git", from: "1.2.0"),
     ],
     targets: [
         .systemLibrary(
@@ -35,7 +35,10 @@ let package = Package(
         ),
         .target(
             name: "RESP",
-            dependencies: ["CHiredis"],
+            dependencies: [
+                "CHiredis", .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -62,9 +65,14 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "JSON",
+            dependencies: ["RESP"],
+            swiftSettings: strict
+        ),
+        .target(
             name: "UpstashClient",
             dependencies: [
-                "RESP", "CCurl", "UpstashProfile",
+                "RESP", "JSON", "CCurl", "UpstashProfile",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
@@ -73,14 +81,12 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "RESP", "RedisClient", "UpstashClient", "UpstashProfile",
+                "RESP", "JSON", "RedisClient", "UpstashProfile",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
@@ -99,7 +105,7 @@ let package = Package(
         ),
         .target(
             name: "Checklist",
-            dependencies: ["RESP", "UpstashProfile", .product(name: "Yams", package: "Yams")],
+            dependencies: ["RESP", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         .target(
@@ -110,7 +116,7 @@ let package = Package(
         .target(
             name: "Shadow",
             dependencies: [
-                "RESP", "RedisClient", "UpstashClient", "UpstashProfile",
+                "RESP", "JSON", "RedisClient", "UpstashClient", "UpstashProfile",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -151,9 +157,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MigrationTests",
-            dependencies: [
-                "RESP", "RedisClient", "UpstashClient", "UpstashProfile", "Keyspace", "Migration", "Compare", "Report", "TestSupport",
-            ],
+            dependencies: ["RESP", "RedisClient", "UpstashClient", "Migration", "Compare", "Report", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -193,7 +197,7 @@ let package = Package(
         .testTarget(
             name: "UpstashClientTests",
             dependencies: [
-                "RESP", "RedisClient", "UpstashClient", "UpstashProfile", "TestSupport",
+                "RESP", "JSON", "RedisClient", "UpstashClient", "UpstashProfile", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -17,7 +17,7 @@ public final class Comparer: Sendable {
     }
 
     struct State {
-        var type: String
+        var type: KeyType
         var expireAt: Int64
         var length: Int
         var digest: String
@@ -25,7 +25,7 @@ public final class Comparer: Sendable {
         var meta: String
         /// False when the expiry was read as TIME + PTTL (Redis 6), exact only to a millisecond or two.
         var exactExpiry: Bool
-        var exists: Bool { type != "none" && expireAt != -2 }
+        var exists: Bool { type != .missing && expireAt != -2 }
     }
 
     /// Asks a running comparison to stop after the batch in flight: `run` then returns the report
@@ -147,7 +147,7 @@ public final class Comparer: Sendable {
         return rows.map { row in
             let a = row.array ?? []
             return State(
-                type: a.first?.text ?? "none", expireAt: a.count > 1 ? a[1].integer ?? -2 : -2,
+                type: a.first.map(KeyType.init(typeReply:)) ?? .missing, expireAt: a.count > 1 ? a[1].integer ?? -2 : -2,
                 length: a.count > 2 ? Int(a[2].integer ?? 0) : 0, digest: a.count > 3 ? a[3].text ?? "" : "",
                 meta: a.count > 4 ? a[4].text ?? "" : "", exactExpiry: a.count > 5 ? a[5].integer != 0 : true)
         }
@@ -173,12 +173,12 @@ public final class Comparer: Sendable {
                 if !expiring { out.append((key, Difference(key: name, kind: .extra, detail: "only on the target"))) }
                 continue
             case (true, false):
-                if !expiring { out.append((key, Difference(key: name, kind: .missing, detail: "\(s.type) absent on the target"))) }
+                if !expiring { out.append((key, Difference(key: name, kind: .missing, detail: "\(s.type.name) absent on the target"))) }
                 continue
             case (true, true): break
             }
             if s.type != t.type {
-                out.append((key, Difference(key: name, kind: .type, detail: "\(s.type) on the source, \(t.type) on the target")))
+                out.append((key, Difference(key: name, kind: .type, detail: "\(s.type.name) on the source, \(t.type.name) on the target")))
                 continue
             }
             let tolerance =
@@ -193,7 +193,7 @@ public final class Comparer: Sendable {
                 }
             }
             if s.length != t.length {
-                out.append((key, Difference(key: name, kind: .value, detail: "\(s.type) of length \(s.length) vs \(t.length)")))
+                out.append((key, Difference(key: name, kind: .value, detail: "\(s.type.name) of length \(s.length) vs \(t.length)")))
                 continue
             }
             let same: Bool
@@ -203,7 +203,7 @@ public final class Comparer: Sendable {
                 same = s.digest == t.digest
             }
             if !same {
-                out.append((key, Difference(key: name, kind: .value, detail: "\(s.type) values differ")))
+                out.append((key, Difference(key: name, kind: .value, detail: "\(s.type.name) values differ")))
             } else if s.meta != t.meta {
                 out.append((key, Difference(key: name, kind: .value, detail: "stream groups, consumers or pending entries differ")))
             }
@@ -212,8 +212,8 @@ public final class Comparer: Sendable {
     }
 
     /// A big key's digest, chunk by chunk on the server; hashes and sets as an order-free sum.
-    private func chunkDigests(_ backend: any Backend, _ key: [UInt8], _ type: String, _ sha: [UInt8]) async throws -> [String] {
-        var start = type == "stream" ? "-" : "0"
+    private func chunkDigests(_ backend: any Backend, _ key: [UInt8], _ type: KeyType, _ sha: [UInt8]) async throws -> [String] {
+        var start = type == .stream ? "-" : "0"
         var digests: [String] = []
         var count = 0
         var sum: UInt64 = 0
@@ -224,7 +224,7 @@ public final class Comparer: Sendable {
             guard let a = r.array, a.count == 2, let next = a[0].text, let d = a[1].text else {
                 throw CompareError("\(backend.displayName): chunk digest failed: \(r)")
             }
-            if type == "hash" || type == "set" {
+            if type == .hash || type == .set {
                 let parts = d.split(separator: ":")
                 count += Int(parts.first ?? "0") ?? 0
                 sum = (sum + (UInt64(parts.last ?? "0") ?? 0)) % 4_294_967_296
@@ -234,7 +234,7 @@ public final class Comparer: Sendable {
             if next.isEmpty { break }
             start = next
         }
-        return type == "hash" || type == "set" ? ["\(count):\(sum)"] : digests
+        return type == .hash || type == .set ? ["\(count):\(sum)"] : digests
     }
 
     /// Target keys the source does not have.

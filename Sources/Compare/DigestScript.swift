@@ -157,8 +157,8 @@ enum DigestScript {
             """
 
     /// The chunk command for one big key.
-    static func chunkCommand(sha: [UInt8], key: [UInt8], type: String, start: String, count: Int, carriesBinary: Bool) -> RESPCommand {
-        if carriesBinary || ScriptEscape.isPlain(key) { return RESPCommand("EVALSHA", sha, 1, key, type, start, count) }
-        return RESPCommand("EVALSHA", sha, 0, type, start, count, ScriptEscape.escape(key))
+    static func chunkCommand(sha: [UInt8], key: [UInt8], type: KeyType, start: String, count: Int, carriesBinary: Bool) -> RESPCommand {
+        if carriesBinary || ScriptEscape.isPlain(key) { return RESPCommand("EVALSHA", sha, 1, key, type.name, start, count) }
+        return RESPCommand("EVALSHA", sha, 0, type.name, start, count, ScriptEscape.escape(key))
     }
 }

@@ -1,6 +1,5 @@
 import RESP
 import RedisClient
-import UpstashClient
 import UpstashProfile
 
 /// Upstash's ACL surface (upstash/docs redis/commands/server/acl.mdx, acl-setuser.mdx, acl-gentoken.mdx,

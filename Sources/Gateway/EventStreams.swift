@@ -114,7 +114,7 @@ final class EventStreams: Sendable {
         case .integer(let i): return Array(String(i).utf8)
         case .bulkString(nil), .array(nil): return []
         case .array(let items?): return Array(items.map(text).joined(separator: [UInt8(ascii: ",")]))
-        default: return value.bytes ?? []
+        default: return value.bytes ?? value.errorText ?? []
         }
     }
 }

@@ -1,11 +1,11 @@
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
+import JSON
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import RESP
-import UpstashClient
 
 /// What the event-loop fast path shares across connections.
 struct FastPathService: Sendable {

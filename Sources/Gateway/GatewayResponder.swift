@@ -1,11 +1,11 @@
 import HTTPTypes
 import Hummingbird
+import JSON
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import RESP
 import RedisClient
-import UpstashClient
 
 /// The request context of the gateway: Hummingbird's, plus the connection, whose closing ends an event stream.
 struct GatewayContext: RequestContext {

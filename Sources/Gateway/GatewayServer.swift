@@ -5,8 +5,8 @@ import RedisClient
 
 /// The local Upstash-compatible REST endpoint in front of a redis-server.
 public enum GatewayServer {
-    /// Builds the application, so tests can run it in-process on port 0.
-    /// `onRunning` receives the bound port.
+    /// Builds the application that `run` serves. `onRunning` receives the bound port (the one
+    /// picked when the configuration asks for port 0).
     public static func buildApplication(
         _ configuration: GatewayConfiguration,
         logger: Logger = Logger(label: "upshift.gateway"),

@@ -1,4 +1,4 @@
-import UpstashClient
+import JSON
 
 /// A request the gateway cannot read; answered with a 4xx and never sent to Redis.
 struct BadRequest: Error {

@@ -1,5 +1,5 @@
+import JSON
 import RESP
-import UpstashClient
 
 /// How a result goes back to the client: JSON text, JSON with base64 strings, or raw RESP2.
 enum ResultEncoding: Sendable {

@@ -1,4 +1,3 @@
-import Crypto
 import RESP
 import UpstashProfile
 
@@ -66,14 +65,8 @@ extension GatewayExecutor {
         let text = strict ? ScriptPrelude.insert(ScriptPrelude.forScript(lockingKeys: stripped?.lockingKeys ?? false), into: body) : body
         // Digested here, not by an EVAL of redis.sha1hex: a call of the gateway's own would show in the
         // target's commandstats, which the tests hold to Upstash's bill.
-        let entry = ScriptRegistry.Entry(rewritten: text, rewrittenDigest: sha1Hex(text), clientDigest: sha1Hex(script))
+        let entry = ScriptRegistry.Entry(rewritten: text, rewrittenDigest: ScriptSHA.hex(text), clientDigest: ScriptSHA.hex(script))
         scripts.register(original: script, entry: entry)
         return entry
     }
-}
-
-/// The lowercase hex SHA-1 of `bytes`: the digest Redis names a script by.
-func sha1Hex(_ bytes: [UInt8]) -> [UInt8] {
-    let hex = Array("0123456789abcdef".utf8)
-    return Insecure.SHA1.hash(data: bytes).flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 0x0F)]] }
 }

@@ -224,7 +224,7 @@ extension Migrator {
             return outcome
         }
         var replies = try await sendIsolating(packed.commands, to: target)
-        if replies.contains(where: { $0.bytes.map { $0.starts(with: Array("NOSCRIPT".utf8)) } ?? false }) {
+        if replies.contains(where: { $0.errorText.map { $0.starts(with: Array("NOSCRIPT".utf8)) } ?? false }) {
             // The target lost the scripts (a restart, SCRIPT FLUSH): load them again and resend; every write is idempotent.
             _ = try await target.send(batch: [
                 RESPCommand("SCRIPT", "LOAD", WriteScript.text(keyLocking: false)),

@@ -9,7 +9,7 @@ extension Migrator {
     /// the target's key too when the source no longer has it.
     func copyBig(_ p: ProbedKey, _ ctx: BatchContext, _ s: inout MigrationSummary) async throws {
         let key = options.keyPrefix + p.key
-        guard let type = ChunkType(rawValue: p.type.name) else { return }
+        guard let type = ChunkType(p.type) else { return }
         var meta: StreamMeta? = nil
         var placeholders: [[UInt8]] = []
         if p.type == .stream {

@@ -1,3 +1,4 @@
+import Keyspace
 import RESP
 
 /// An argument of a write: bytes, or the bytes a piece key holds (an element assembled on the
@@ -191,6 +192,29 @@ enum ChunkType: String, Sendable {
     case string, hash, list, set, zset, stream
 
     var step: Int { self == .hash || self == .zset ? 2 : 1 }
+
+    /// How a big key of `type` is built; nil for the types that are never chunked.
+    init?(_ type: KeyType) {
+        switch type {
+        case .string: self = .string
+        case .hash: self = .hash
+        case .list: self = .list
+        case .set: self = .set
+        case .zset: self = .zset
+        case .stream: self = .stream
+        case .json, .module, .missing: return nil
+        }
+    }
+
+    /// How a collection too big for one operation is built.
+    init(_ type: CollectionType) {
+        switch type {
+        case .hash: self = .hash
+        case .list: self = .list
+        case .set: self = .set
+        case .zset: self = .zset
+        }
+    }
 }
 
 extension WriteOp {

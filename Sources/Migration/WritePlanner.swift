@@ -63,7 +63,7 @@ struct WritePlanner: Sendable {
             if cost(key) + items.reduce(0, { $0 + cost($1) }) <= opBudget {
                 w.ops = [.collection(key: key, type: type, items: items.map(WriteArg.bytes), expireAt: expireAt, skip: skip)]
             } else {
-                var chunks = chunkWriter(key, ChunkType(rawValue: type.rawValue)!)
+                var chunks = chunkWriter(key, ChunkType(type))
                 w.ops = chunks.ops(.elements(items)) + chunks.finish(final: key, expireAt: expireAt, skip: skip, stream: nil)
             }
         case .json(let doc):

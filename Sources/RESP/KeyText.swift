@@ -7,11 +7,11 @@ public func displayKey(_ key: [UInt8]) -> String {
     {
         return s
     }
-    return "b64:" + Data(key).base64EncodedString()
+    return "b64:" + Base64.encodeToString(key)
 }
 
 /// Reads a key written by `displayKey` back to bytes.
 public func parseDisplayKey(_ line: Substring) -> [UInt8]? {
-    if line.hasPrefix("b64:") { return Data(base64Encoded: String(line.dropFirst(4))).map { Array($0) } }
+    if line.hasPrefix("b64:") { return Base64.decode(Array(line.dropFirst(4).utf8)) }
     return Array(line.utf8)
 }

@@ -34,12 +34,18 @@ public enum RESPValue: Sendable, Hashable {
         }
     }
 
-    /// The bytes of a simple or bulk string (or an error's text), nil otherwise.
+    /// The bytes of a simple or bulk string, nil otherwise: an error's text is never data.
     public var bytes: [UInt8]? {
         switch self {
-        case .simpleString(let b), .bulkString(let b?), .error(let b): return b
+        case .simpleString(let b), .bulkString(let b?): return b
         default: return nil
         }
+    }
+
+    /// The text of an error reply, nil for any other reply.
+    public var errorText: [UInt8]? {
+        if case .error(let b) = self { return b }
+        return nil
     }
 
     /// The integer of an integer reply, or of a string that holds one.
@@ -58,7 +64,7 @@ public enum RESPValue: Sendable, Hashable {
     }
 
     /// The text of a string or error reply, for people (invalid UTF-8 replaced).
-    public var text: String? { bytes.map { String(decoding: $0, as: UTF8.self) } }
+    public var text: String? { (bytes ?? errorText).map { String(decoding: $0, as: UTF8.self) } }
 }
 
 extension RESPValue: CustomStringConvertible {

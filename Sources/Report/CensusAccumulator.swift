@@ -1,5 +1,6 @@
 import Foundation
 import Keyspace
+import RESP
 
 /// The thresholds a census checks keys against, from the plan under consideration.
 struct CensusLimits: Sendable {
@@ -108,7 +109,7 @@ struct CensusAccumulator: Sendable {
         guard limits.topKeys > 0 else { return }
         if biggest.count >= limits.topKeys, let smallest = biggest.last, smallest.bytes >= bytes { return }
         let entry = BigKey(
-            database: o.database, key: ByteText.escaped(o.key), keyBase64: Data(o.key).base64EncodedString(), type: o.type.name,
+            database: o.database, key: ByteText.escaped(o.key), keyBase64: Base64.encodeToString(o.key), type: o.type.name,
             bytes: bytes, length: o.length, ttlMilliseconds: o.ttlMilliseconds)
         let at = biggest.firstIndex { $0.bytes < bytes } ?? biggest.count
         biggest.insert(entry, at: at)

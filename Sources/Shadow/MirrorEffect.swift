@@ -24,7 +24,7 @@ struct MirrorEffect: Equatable {
         var same = MirrorEffect(arguments: arguments, expected: reply, traits: traits)
         if reply.isError {
             // A killed script wrote nothing (SCRIPT KILL refuses scripts that did): replaying it would run it again.
-            if traits.isScript, let text = reply.bytes, contains(text, "killed by user") { return nil }
+            if traits.isScript, let text = reply.errorText, contains(text, "killed by user") { return nil }
             // A refused pop took nothing; sent as it is it would block the mirror's connection.
             if traits.blockingPop || traits.name == "XREADGROUP" { return nil }
             return same

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -18,11 +19,14 @@ public struct MismatchRecord: Sendable {
 
     /// The record as one line of JSON (with its newline). Keys are in the `migrate --keys-from` format.
     public func jsonLine() -> String {
-        var s = "{\"time\":\"\(Self.timestamp(time))\",\"connection\":\(connection),\"command\":\(Self.quote(command))"
-        s += ",\"keys\":[" + keys.map { Self.quote(displayKey($0)) }.joined(separator: ",") + "]"
-        s += ",\"class\":\"\(mismatchClass.rawValue)\",\"primary\":\(Self.quote(primary)),\"shadow\":\(Self.quote(mirror))"
-        s += ",\"lag_ms\":\(lagMs)}\n"
-        return s
+        let members: [(String, JSONValue)] = [
+            ("time", .text(Self.timestamp(time))), ("connection", .number(Array(String(connection).utf8))), ("command", .text(command)),
+            ("keys", .array(keys.map { .text(displayKey($0)) })), ("class", .text(mismatchClass.rawValue)), ("primary", .text(primary)),
+            ("shadow", .text(mirror)), ("lag_ms", .int(lagMs)),
+        ]
+        var line = JSONWriter.encode(.object(members.map { JSONMember(key: Array($0.0.utf8), value: $0.1) }))
+        line.append(UInt8(ascii: "\n"))
+        return String(decoding: line, as: UTF8.self)
     }
 
     static func timestamp(_ date: Date) -> String {
@@ -33,26 +37,6 @@ public struct MismatchRecord: Sendable {
         return String(
             format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1, Int(tm.tm_mday), Int(tm.tm_hour),
             Int(tm.tm_min), Int(tm.tm_sec), Int(ms % 1000))
-    }
-
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 }
 

@@ -10,12 +10,12 @@ struct ReplyRendering: Sendable {
     /// One reply as a short line of text.
     func render(_ value: RESPValue) -> String {
         var out = ""
-        append(value, into: &out, depth: 0)
+        append(value, into: &out)
         if out.count > limit { out = String(out.prefix(limit)) + "…" }
         return out
     }
 
-    private func append(_ value: RESPValue, into out: inout String, depth: Int) {
+    private func append(_ value: RESPValue, into out: inout String) {
         guard out.count <= limit else { return }
         switch value {
         case .simpleString(let b):
@@ -33,7 +33,7 @@ struct ReplyRendering: Sendable {
                     out += "… \(elements.count - 8) more"
                     break
                 }
-                append(e, into: &out, depth: depth + 1)
+                append(e, into: &out)
             }
             out += "]"
         }

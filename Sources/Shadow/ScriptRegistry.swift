@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import RESP
 
 /// The Lua scripts the proxy has seen (by SHA-1), and which of them the mirror side is known to hold,
 /// so a mirrored EVALSHA can fall back to EVAL with the text the client sent earlier.
@@ -13,7 +14,7 @@ final class ScriptRegistry: Sendable {
     /// Remembers a script's text; returns its digest.
     @discardableResult
     func remember(_ text: [UInt8]) -> [UInt8] {
-        let sha = SHA1.hex(text)
+        let sha = ScriptSHA.hex(text)
         state.withLockedValue { s in
             if s.texts.count < Self.maxScripts || s.texts[sha] != nil { s.texts[sha] = text }
         }

@@ -277,7 +277,7 @@ final class ShadowEngine: Sendable {
             args[0] = Array("EVAL".utf8)
             args[1] = text
             let retried = try await mirror.send(RESPCommand(arguments: args))
-            if !retried.isError { scripts.mirrorLoaded(SHA1.hex(text)) }
+            if !retried.isError { scripts.mirrorLoaded(ScriptSHA.hex(text)) }
             return retried
         }
         if !reply.isError { noteScripts(command) }
@@ -288,11 +288,11 @@ final class ShadowEngine: Sendable {
         let a = command.arguments
         guard a.count > 1 else { return }
         if Self.isName(a[0], "EVAL") || Self.isName(a[0], "EVAL_RO") {
-            scripts.mirrorLoaded(SHA1.hex(a[1]))
+            scripts.mirrorLoaded(ScriptSHA.hex(a[1]))
         } else if Self.isName(a[0], "EVALSHA") || Self.isName(a[0], "EVALSHA_RO") {
             scripts.mirrorLoaded(a[1])
         } else if Self.isName(a[0], "SCRIPT") {
-            if Self.isName(a[1], "LOAD"), a.count > 2 { scripts.mirrorLoaded(SHA1.hex(a[2])) }
+            if Self.isName(a[1], "LOAD"), a.count > 2 { scripts.mirrorLoaded(ScriptSHA.hex(a[2])) }
             if Self.isName(a[1], "FLUSH") { scripts.mirrorFlushed() }
         }
     }

@@ -1,3 +1,4 @@
+import JSON
 import RESP
 
 /// How commands become REST request bodies and paths.

@@ -1,3 +1,4 @@
+import JSON
 import RESP
 
 /// Turns `Upstash-Encoding: base64` JSON replies back into exact RESP values.

@@ -83,8 +83,10 @@ struct ComparisonTests {
 
     @Test("script digests match Redis's")
     func sha1() {
-        #expect(String(decoding: SHA1.hex(Array("return 1".utf8)), as: UTF8.self) == "e0e1f9fabfc9d4800c877a703b823ac0578ff8db")
-        #expect(String(decoding: SHA1.hex([]), as: UTF8.self) == "da39a3ee5e6b4b0d3255bfef95601890afd80709")
+        #expect(String(decoding: ScriptSHA.hex(Array("return 1".utf8)), as: UTF8.self) == "e0e1f9fabfc9d4800c877a703b823ac0578ff8db")
+        #expect(String(decoding: ScriptSHA.hex([]), as: UTF8.self) == "da39a3ee5e6b4b0d3255bfef95601890afd80709")
+        let long = String(repeating: "redis.call(\"SET\", KEYS[1], ARGV[1]) ", count: 40)
+        #expect(String(decoding: ScriptSHA.hex(Array(long.utf8)), as: UTF8.self) == "adef48736331e34e4ebb5b124fb3af05b61b4f26")
     }
 
     @Test("keys file lines round-trip, binary keys as b64:")

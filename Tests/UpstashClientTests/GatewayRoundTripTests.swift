@@ -62,7 +62,7 @@ struct GatewayRoundTripTests {
         #expect(replies.count == batch.count)
         #expect(replies[0] == .ok)
         for i in 0..<100 { #expect(replies[1 + i] == .integer(Int64(i / 3 + 1))) }
-        #expect(replies[101].bytes?.starts(with: Array("WRONGTYPE".utf8)) == true)
+        #expect(replies[101].errorText?.starts(with: Array("WRONGTYPE".utf8)) == true)
         #expect(replies[102] == .ok)
         #expect(replies[103] == .bulkString([0x00, 0xFF]))
         #expect(replies[104].isError)

@@ -3,12 +3,14 @@ import RESP
 /// Writes JSON. Strings must be text: bytes that are not valid UTF-8 become U+FFFD,
 /// which is why binary values travel base64-encoded or in a raw request body.
 public enum JSONWriter {
+    /// The JSON text of a value.
     public static func encode(_ value: JSONValue) -> [UInt8] {
         var out: [UInt8] = []
         write(value, into: &out)
         return out
     }
 
+    /// Appends the JSON text of a value.
     public static func write(_ value: JSONValue, into out: inout [UInt8]) {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
@@ -36,13 +38,14 @@ public enum JSONWriter {
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
+    /// Appends `bytes` as a JSON string.
     public static func writeString(_ bytes: [UInt8], into out: inout [UInt8]) {
         _ = writeString(bytes, into: &out, stopAtInvalid: false)
     }
 
     /// Writes `bytes` as a JSON string; with `stopAtInvalid`, returns false at the first byte that
     /// is not UTF-8 (what was written is then incomplete), so checking and writing take one pass.
-    static func writeString(_ bytes: [UInt8], into out: inout [UInt8], stopAtInvalid: Bool) -> Bool {
+    package static func writeString(_ bytes: [UInt8], into out: inout [UInt8], stopAtInvalid: Bool) -> Bool {
         out.append(UInt8(ascii: "\""))
         let valid = bytes.withUnsafeBufferPointer { s -> Bool in
             var i = 0
