@@ -92,27 +92,28 @@ final class GatewayExecutor: Sendable {
     /// What to do with one command: refuse it, answer it here, or prepare it for Redis.
     func step(for args: [[UInt8]], readOnly: Bool, table: CommandTable, inTransaction: Bool = false) async throws -> GatewayStep {
         if let step = immediateStep(for: args, readOnly: readOnly, table: table) { return step }
-        let name = UpstashCompatibility.commandName(args)
-        let strict = policy.compatibility == .strict
-        switch name {
+        switch UpstashCompatibility.commandName(args) {
         case "WAIT", "WAITAOF":
             return .dedicated { [redis] in try await WaitCommands.run(args, on: redis.url, serverHasWaitAOF: table.info(for: args) != nil) }
         case "ACL":
             if let answer = try await acl.answer(args) { return .answer(answer) }
             return .send(Prepared(arguments: args))
         default:
-            return try await scriptStep(args, name: name, strict: strict)
+            return .send(Prepared(arguments: args))
         }
     }
 
-    /// The step of a command that needs no round trip to decide (most of them), or nil for those that
-    /// do: scripts (digests), ACL GENTOKEN/RESTTOKEN, WAIT. The event-loop fast path serves the former.
+    /// The step of a command that needs no round trip to decide (most of them, scripts included: their
+    /// digests are computed here), or nil for those that do: ACL GENTOKEN/RESTTOKEN, WAIT. The event-loop
+    /// fast path serves the former.
     func immediateStep(for args: [[UInt8]], readOnly: Bool, table: CommandTable) -> GatewayStep? {
         if let refusal = policy.check(args, readOnly: readOnly, table: table) { return .answer(refusal) }
         let name = UpstashCompatibility.commandName(args)
         let strict = policy.compatibility == .strict
         switch name {
-        case "EVAL", "EVAL_RO", "EVALSHA", "EVALSHA_RO", "SCRIPT", "FUNCTION", "FCALL", "FCALL_RO", "WAIT", "WAITAOF":
+        case "EVAL", "EVAL_RO", "EVALSHA", "EVALSHA_RO", "SCRIPT", "FUNCTION", "FCALL", "FCALL_RO":
+            return scriptStep(args, name: name, strict: strict)
+        case "WAIT", "WAITAOF":
             return nil
         case "ACL" where strict:
             return nil

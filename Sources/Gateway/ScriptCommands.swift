@@ -8,7 +8,7 @@ extension GatewayExecutor {
     /// A digest no script has: SCRIPT EXISTS answers 0 for it.
     private static let missingDigest: [UInt8] = Array("0".utf8)
 
-    func scriptStep(_ args: [[UInt8]], name: String, strict: Bool) async throws -> GatewayStep {
+    func scriptStep(_ args: [[UInt8]], name: String, strict: Bool) -> GatewayStep {
         guard args.count >= 2 else { return .send(Prepared(arguments: args)) }
         let sub = UpstashCompatibility.commandName([args[1]])
         switch name {
