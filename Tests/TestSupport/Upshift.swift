@@ -33,51 +33,5 @@ public func startUpshift(_ arguments: [String]) throws -> Process {
 
 /// Runs `upshift` with arguments and waits for it (bounded by `timeout` seconds).
 public func runUpshift(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 120) throws -> CommandResult {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: try upshiftBinary())
-    p.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    for (k, v) in environment { env[k] = v }
-    p.environment = env
-    let out = Pipe()
-    let err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    // Read both pipes while it runs so a chatty child cannot fill a pipe and stall.
-    let outData = LockedData()
-    let errData = LockedData()
-    let group = DispatchGroup()
-    for (pipe, sink) in [(out, outData), (err, errData)] {
-        group.enter()
-        DispatchQueue.global().async {
-            sink.set(pipe.fileHandleForReading.readDataToEndOfFile())
-            group.leave()
-        }
-    }
-    if group.wait(timeout: .now() + timeout) == .timedOut {
-        p.terminate()
-        throw TestSupportError("upshift \(arguments.first ?? "") did not finish within \(Int(timeout)) s")
-    }
-    p.waitUntilExit()
-    return CommandResult(
-        status: p.terminationStatus,
-        stdout: String(decoding: outData.get(), as: UTF8.self),
-        stderr: String(decoding: errData.get(), as: UTF8.self)
-    )
-}
-
-final class LockedData: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
-    func set(_ d: Data) {
-        lock.lock()
-        data = d
-        lock.unlock()
-    }
-    func get() -> Data {
-        lock.lock()
-        defer { lock.unlock() }
-        return data
-    }
+    try UpshiftProcess(arguments, environment: environment).waitForExit(timeout: timeout).result
 }

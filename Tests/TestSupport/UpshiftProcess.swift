@@ -70,18 +70,17 @@ public final class UpshiftProcess: @unchecked Sendable {
     /// Waits for it to end (SIGKILL after `timeout` seconds, which fails the wait) and returns its
     /// status and output; `exited` is false when a signal ended it.
     public func finish(timeout: TimeInterval = 60) async throws -> (result: CommandResult, exited: Bool) {
-        let p = process
-        let group = drained
-        let done = try await offPool { () -> Bool in
-            if group.wait(timeout: .now() + timeout) == .timedOut {
-                kill(p.processIdentifier, SIGKILL)
-                p.waitUntilExit()
-                return false
-            }
-            p.waitUntilExit()
-            return true
+        try await offPool { try self.waitForExit(timeout: timeout) }
+    }
+
+    /// `finish`, blocking the calling thread: for synchronous tests.
+    public func waitForExit(timeout: TimeInterval = 60) throws -> (result: CommandResult, exited: Bool) {
+        if drained.wait(timeout: .now() + timeout) == .timedOut {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            throw TestSupportError("upshift \(process.arguments?.first ?? "") did not finish within \(Int(timeout)) s")
         }
-        guard done else { throw TestSupportError("upshift \(process.arguments?.first ?? "") did not finish within \(Int(timeout)) s") }
+        process.waitUntilExit()
         let result = lock.withLock {
             CommandResult(
                 status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
