@@ -126,9 +126,8 @@ extension AppTestsReport {
     /// the text it carries replaced by `***`: the command as typed, the app's output, its failures.
     /// The app sees the secrets and may print them; the report never does.
     public func hiding(_ secrets: [String]) -> AppTestsReport {
-        let secrets = secrets.filter { $0.count >= 3 }
-        guard !secrets.isEmpty else { return self }
-        func hide(_ text: String) -> String { secrets.reduce(text) { $0.replacingOccurrences(of: $1, with: "***") } }
+        guard secrets.contains(where: { $0.count >= 3 }) else { return self }
+        func hide(_ text: String) -> String { Self.hide(secrets, in: text) }
         func hide(_ text: String?) -> String? { text.map { hide($0) } }
         var out = self
         out.command = hide(command)
@@ -152,5 +151,10 @@ extension AppTestsReport {
             return r
         }
         return out
+    }
+
+    /// `text` with every occurrence of each secret of 3 characters or more replaced by `***`.
+    public static func hide(_ secrets: [String], in text: String) -> String {
+        secrets.reduce(text) { $1.count >= 3 ? $0.replacingOccurrences(of: $1, with: "***") : $0 }
     }
 }

@@ -124,7 +124,7 @@ struct AppTestsOptions: ParsableArguments {
         } catch let error as AppTestsError {
             var text = "upshift verify: \(error.description)\n"
             if let tail = error.run?.outputTail, !tail.isEmpty { text += tail + "\n" }
-            text = secrets.reduce(text) { $1.count >= 3 ? $0.replacingOccurrences(of: $1, with: "***") : $0 }
+            text = AppTestsReport.hide(secrets, in: text)
             FileHandle.standardError.write(Data(text.utf8))
             throw ExitCode(2)
         } catch let error as ChildProcessError {
