@@ -62,7 +62,9 @@ extension GatewayExecutor {
         let stripped = ScriptRegistry.strip(script)
         guard strict || stripped != nil else { return nil }
         let body = stripped?.script ?? script
-        let text = strict ? ScriptPrelude.insert(ScriptPrelude.forScript(lockingKeys: stripped?.lockingKeys ?? false), into: body) : body
+        let locking = stripped?.lockingKeys ?? false
+        let ranges = locking ? loadedTable.map { ScriptPrelude.keyRangeTable($0.fixedKeyRanges) } ?? "{}" : "{}"
+        let text = strict ? ScriptPrelude.insert(ScriptPrelude.forScript(lockingKeys: locking, keyRanges: ranges), into: body) : body
         // Digested here, not by an EVAL of redis.sha1hex: a call of the gateway's own would show in the
         // target's commandstats, which the tests hold to Upstash's bill.
         let entry = ScriptRegistry.Entry(rewritten: text, rewrittenDigest: ScriptSHA.hex(text), clientDigest: ScriptSHA.hex(script))

@@ -1,3 +1,4 @@
+import RedisClient
 import UpstashProfile
 
 /// The one line of Lua the strict gateway puts in front of every script and function library, so
@@ -23,24 +24,61 @@ enum ScriptPrelude {
         Array(("ERR FLUSHDB" + flushError).utf8),
     ]
 
-    /// `{["SORT"]=true,…}`: the whole commands and subcommands refused inside scripts.
+    /// `{["SORT"]=true,…}`: the whole commands refused inside scripts.
     private static let denyTable: String = {
-        let names = UpstashCommandSurface.undocumented.filter { $0.argument == nil }.map { $0.description }
+        let names = UpstashCommandSurface.undocumented.filter { $0.argument == nil && $0.subcommand == nil }.map(\.command)
         return "{" + names.map { "[\"\($0)\"]=true" }.joined(separator: ",") + "}"
     }()
 
+    /// `{["FUNCTION"]={["DUMP"]=true},…}`: the subcommands refused inside scripts, by command, so the
+    /// check reads a command's second argument only when it has one refused.
+    private static let denySubTable: String = {
+        let entries = UpstashCommandSurface.undocumented.filter { $0.argument == nil && $0.subcommand != nil }
+        let byCommand = Dictionary(grouping: entries, by: \.command)
+        return "{"
+            + byCommand.keys.sorted().map { command in
+                "[\"\(command)\"]={" + byCommand[command]!.map { "[\"\($0.subcommand!)\"]=true" }.joined(separator: ",") + "}"
+            }.joined(separator: ",") + "}"
+    }()
+
+    /// `{SET={1,1,1},MSET={1,-1,2},…}`: where each command's keys sit when no argument moves them
+    /// (`CommandTable.fixedKeyRanges`, triples of first, last, step in argv). With it the key check
+    /// reads the keys itself; without an entry it asks the server with `COMMAND GETKEYS`, a call as
+    /// dear as the command checked: the batch script of a binary cache's copy ran at half speed.
+    static func keyRangeTable(_ ranges: [String: [CommandTable.FixedKeyRange]]) -> String {
+        let isName = { (n: String) in n.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } && !(n.first?.isNumber ?? true) }
+        return "{"
+            + ranges.keys.sorted().filter(isName).map { name in
+                name + "={" + ranges[name]!.map { "\($0.first),\($0.last),\($0.step)" }.joined(separator: ",") + "}"
+            }.joined(separator: ",") + "}"
+    }
+
     /// `__upshift_check(...)`: nil when the command may run, else the error text. Reads `__upshift_r`
-    /// (the real redis table) and `__upshift_keys` (the declared keys as a set, nil without the flag).
+    /// (the real redis table), `__upshift_keys` (the declared keys as a set, nil without the flag) and
+    /// `__upshift_kp` (`keyRangeTable`).
     private static let check = [
-        "local __upshift_deny = \(denyTable)",
+        "local __upshift_deny, __upshift_denysub = \(denyTable), \(denySubTable)",
         "local function __upshift_check(...)",
-        " if select('#', ...) == 0 then return nil end",
+        " local argc = select('#', ...)",
+        " if argc == 0 then return nil end",
         " local name = string.upper(tostring((select(1, ...))))",
-        " local sub = select('#', ...) > 1 and (name .. ' ' .. string.upper(tostring((select(2, ...))))) or name",
-        " if __upshift_deny[name] or __upshift_deny[sub] or (string.find(name, '.', 1, true) and string.sub(name, 1, 5) ~= 'JSON.') then",
+        " local subs = __upshift_denysub[name]",
+        " if __upshift_deny[name] or (subs and argc > 1 and subs[string.upper(tostring((select(2, ...))))])",
+        "  or (string.find(name, '.', 1, true) and string.sub(name, 1, 5) ~= 'JSON.') then",
         "  return \"\(refusalPrefix)\" .. name .. \"' (Upstash does not document it)\" end",
         " if __upshift_keys == nil then return nil end",
         " if name == 'FLUSHALL' or name == 'FLUSHDB' then return 'ERR ' .. name .. \"\(flushError)\" end",
+        " local kp = __upshift_kp[name]",
+        " if kp then",
+        "  local a, ok = {...}, true",
+        "  for s = 1, #kp, 3 do",
+        "   local last = kp[s + 1] if last < 0 then last = argc + last end",
+        "   for j = kp[s], last, kp[s + 2] do if not __upshift_keys[a[j + 1]] then ok = false break end end",
+        "   if not ok then break end",
+        "  end",
+        // all declared: done; else the server's own answer decides, and names the key
+        "  if ok then return nil end",
+        " end",
         " local keys = __upshift_r.pcall('COMMAND', 'GETKEYS', ...)",
         " if type(keys) ~= 'table' or keys.err then return nil end",
         " for i = 1, #keys do if not __upshift_keys[keys[i]] then return \"\(dynamicKeyError)\" .. keys[i] end end",
@@ -51,12 +89,13 @@ enum ScriptPrelude {
         "call = function(...) local e = __upshift_check(...) if e then return error({err = e}) end return __upshift_r.call(...) end, "
         + "pcall = function(...) local e = __upshift_check(...) if e then return {err = e} end return __upshift_r.pcall(...) end"
 
-    /// The prelude of an EVAL script; `lockingKeys` when its shebang carried `allow-key-locking`.
-    static func forScript(lockingKeys: Bool) -> [UInt8] {
+    /// The prelude of an EVAL script; `lockingKeys` when its shebang carried `allow-key-locking`, with
+    /// `keyRanges` (`keyRangeTable`) to check most commands' keys without asking the server.
+    static func forScript(lockingKeys: Bool, keyRanges: String = "{}") -> [UInt8] {
         let keys =
             lockingKeys
-            ? "local __upshift_keys = {} for i = 1, #KEYS do __upshift_keys[KEYS[i]] = true end"
-            : "local __upshift_keys = nil"
+            ? "local __upshift_keys = {} for i = 1, #KEYS do __upshift_keys[KEYS[i]] = true end local __upshift_kp = \(keyRanges)"
+            : "local __upshift_keys, __upshift_kp = nil, {}"
         let lua = [
             "local __upshift_r = redis", keys, check,
             "local redis = setmetatable({\(wrappers)}, {__index = __upshift_r}) ",
@@ -76,6 +115,7 @@ enum ScriptPrelude {
             "local __upshift_load = redis",
             "local __upshift_r = nil",
             "local __upshift_keys = nil",
+            "local __upshift_kp = {}",
             check,
             "local redis = {}",
             "local __upshift_ready = false",

@@ -35,12 +35,14 @@ struct ScriptCallPacker {
                 packed.owners.append([[index]])
                 continue
             }
-            if w.ops.count == 1, case .simple(let items, let skip) = w.ops[0], items.count == 1 {
-                call.addSimple(items[0], skip: skip, owner: index, flush: &packed)
-                continue
-            }
             // A key's operations go in order into calls sent in order, so they run in order.
-            for op in w.ops { call.add(op, owners: [index], flush: &packed) }
+            for op in w.ops {
+                if case .simple(let items, let skip) = op {
+                    for item in items { call.addSimple(item, skip: skip, owner: index, flush: &packed) }
+                } else {
+                    call.add(op, owners: [index], flush: &packed)
+                }
+            }
         }
         call.flush(into: &packed)
         return packed
@@ -53,18 +55,17 @@ struct ScriptCallPacker {
         let urlBudget: Int
         var arguments = ScriptArguments()
         var keys: [[UInt8]] = []
-        var keySet = Set<[UInt8]>()
+        /// Each declared key's place in KEYS (from 1, as Lua counts): an `M` operation names its keys by it.
+        var keyIndex: [KeyBytes: Int] = [:]
         var keysPlain = true
         var jsonKeyBytes = 0
         var urlKeyBytes = 0
         var owners: [[Int]] = []
         var calls = 0
-        /// The `M` operations being filled, one per kind (keys of one batch come in any order).
+        /// The `M` operations being filled, one per kind (keys of one batch come in any order), and their keys.
         struct Pending {
-            var count = 0
-            var skip = false
+            var batch: SimpleBatch
             var owners: [Int] = []
-            var args = ScriptArguments()
         }
         var simple: [SimpleWrite.Kind: Pending] = [:]
 
@@ -75,53 +76,72 @@ struct ScriptCallPacker {
         }
 
         mutating func addSimple(_ item: SimpleWrite, skip: Bool, owner: Int, flush packed: inout ScriptCallPacker.Packed) {
-            if let p = simple[item.kind], p.skip != skip { closeSimple() }
-            var itemArgs = ScriptArguments()
-            let op = WriteOp.simple([item], skip: skip)
-            op.itemArguments(into: &itemArgs)
-            if wouldOverflow(itemArgs, keys: op.keys) { flush(into: &packed) }
-            take(op.keys)
-            simple[item.kind, default: Pending()].count += 1
-            simple[item.kind]!.skip = skip
+            if let p = simple[item.kind], p.batch.skip != skip { closeSimple() }
+            let plain = ScriptEscape.isPlain(item.value)
+            let valueJSON = plain ? ScriptEscape.jsonLength(item.value) - 2 : 0
+            let head = SimpleBatch.keyIndexDigits + SimpleBatch.lengthDigits + 1 + 20
+            let blob = head + item.value.count
+            let json = plain ? head + valueJSON : blob
+            var index = keyIndex[KeyBytes(item.key)]
+            if wouldOverflow(blob: blob, json: json, plain: plain, newKeys: index == nil ? [item.key] : []) {
+                flush(into: &packed)
+                index = nil
+            }
+            if index == nil { index = declare(item.key) }
+            simple[item.kind, default: Pending(batch: SimpleBatch(kind: item.kind, skip: skip))].batch.add(
+                item, keyIndex: index!, valueJSONBytes: plain ? valueJSON : nil)
             simple[item.kind]!.owners.append(owner)
-            simple[item.kind]!.args.append(contentsOf: itemArgs)
-            calls += op.calls
         }
 
         mutating func add(_ op: WriteOp, owners opOwners: [Int], flush packed: inout ScriptCallPacker.Packed) {
             closeSimple()
             var opArgs = ScriptArguments()
             op.arguments(into: &opArgs)
-            if wouldOverflow(opArgs, keys: op.keys) { flush(into: &packed) }
-            take(op.keys)
+            let newKeys = op.keys.filter { keyIndex[KeyBytes($0)] == nil }
+            if wouldOverflow(blob: opArgs.blob.count, json: opArgs.jsonBytes, plain: opArgs.isPlain, newKeys: newKeys) {
+                flush(into: &packed)
+            }
+            for k in op.keys where keyIndex[KeyBytes(k)] == nil { declare(k) }
             arguments.append(op: op.opcode, unit: opOwners[0], opArgs)
             owners.append(opOwners)
             calls += op.calls
         }
 
-        /// True when `more` with `newKeys` would take the call past the request or URL budget.
-        private func wouldOverflow(_ more: ScriptArguments, keys opKeys: [[UInt8]]) -> Bool {
+        /// True when arguments of `blob` bytes (`json` as a JSON string) with `newKeys` would take
+        /// the call past the request or URL budget, or past the keys an `M` operation can index.
+        private func wouldOverflow(blob more: Int, json moreJSON: Int, plain morePlain: Bool, newKeys: [[UInt8]]) -> Bool {
             guard !owners.isEmpty || !simple.isEmpty else { return false }
-            let newKeys = opKeys.filter { !keySet.contains($0) }
-            let pending = simple.values.map(\.args)
-            let plain =
-                keysPlain && arguments.isPlain && pending.allSatisfy(\.isPlain) && more.isPlain && newKeys.allSatisfy(ScriptEscape.isPlain)
+            var plain = keysPlain && arguments.isPlain && morePlain && newKeys.allSatisfy(ScriptEscape.isPlain)
+            var pendingBlob = 0
+            var pendingJSON = 0
+            for p in simple.values {
+                plain = plain && p.batch.isPlain
+                pendingBlob += p.batch.blobBytes
+                pendingJSON += p.batch.jsonBytes
+            }
             let url = urlKeyBytes + newKeys.reduce(0) { $0 + Self.percentEncodedLength($1) + 1 }
             let json = jsonKeyBytes + newKeys.reduce(0) { $0 + ScriptEscape.jsonLength($1) + 1 }
-            let body =
-                plain
-                ? arguments.jsonBytes + pending.reduce(0) { $0 + $1.jsonBytes } + more.jsonBytes + json
-                : arguments.blob.count + pending.reduce(0) { $0 + $1.blob.count } + more.blob.count + 64
-            return body > budget || (!plain && url > urlBudget)
+            let body = plain ? arguments.jsonBytes + pendingJSON + moreJSON + json : arguments.blob.count + pendingBlob + more + 64
+            return body > budget || (!plain && url > urlBudget) || keys.count + newKeys.count > SimpleBatch.maxKeyIndex
         }
 
-        private mutating func take(_ opKeys: [[UInt8]]) {
-            for k in opKeys where keySet.insert(k).inserted {
-                keys.append(k)
-                keysPlain = keysPlain && ScriptEscape.isPlain(k)
-                jsonKeyBytes += ScriptEscape.jsonLength(k) + 1
-                urlKeyBytes += Self.percentEncodedLength(k) + 1
-            }
+        /// A key as a dictionary key, hashed as one run of bytes: `[UInt8]`'s own hashing feeds the
+        /// hasher a byte at a time, which was 6 % of a binary cache's copy (perf, 30,000 keys).
+        struct KeyBytes: Hashable {
+            let bytes: [UInt8]
+            init(_ bytes: [UInt8]) { self.bytes = bytes }
+            func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
+        }
+
+        /// Adds a key the call does not declare yet to its KEYS; its place there.
+        @discardableResult
+        private mutating func declare(_ k: [UInt8]) -> Int {
+            keys.append(k)
+            keyIndex[KeyBytes(k)] = keys.count
+            keysPlain = keysPlain && ScriptEscape.isPlain(k)
+            jsonKeyBytes += ScriptEscape.jsonLength(k) + 1
+            urlKeyBytes += Self.percentEncodedLength(k) + 1
+            return keys.count
         }
 
         /// Ends the `M` operations being filled: each joins the call as one operation.
@@ -129,12 +149,10 @@ struct ScriptCallPacker {
             for kind in [SimpleWrite.Kind.set, .restore] {
                 guard let p = simple[kind] else { continue }
                 var opArgs = ScriptArguments()
-                opArgs.append(p.skip ? "s" : "r")
-                opArgs.append(String(p.count))
-                opArgs.append(kind.rawValue)
-                opArgs.append(contentsOf: p.args)
+                p.batch.arguments(into: &opArgs)
                 arguments.append(op: "M", unit: p.owners[0], opArgs)
                 owners.append(p.owners)
+                calls += p.batch.calls
             }
             simple = [:]
         }
@@ -152,7 +170,7 @@ struct ScriptCallPacker {
             packed.owners.append(owners)
             arguments = ScriptArguments()
             keys = []
-            keySet = []
+            keyIndex = [:]
             keysPlain = true
             jsonKeyBytes = 0
             urlKeyBytes = 0

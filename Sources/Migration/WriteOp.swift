@@ -59,14 +59,15 @@ struct StreamMeta: Sendable {
 /// A key written by one command: a string's SET, or a RESTORE of a DUMP payload.
 struct SimpleWrite: Sendable {
     enum Kind: String, Sendable {
-        /// SET key value [PXAT t] [NX]
+        /// SET key value [PXAT t] [NX]; without NX a batch's are one MSET and a PEXPIREAT per expiring key
         case set = "s"
         /// RESTORE key t payload ABSTTL [REPLACE]
         case restore = "r"
     }
     var kind: Kind
     var key: [UInt8]
-    var value: WriteArg
+    /// Always whole: a value too big for one request is copied in chunks, never by an `M` operation.
+    var value: [UInt8]
     var expireAt: Int64
 }
 
@@ -108,9 +109,7 @@ enum WriteOp: Sendable {
         var out: [[UInt8]]
         var args: [WriteArg] = []
         switch self {
-        case .simple(let items, _):
-            out = items.map(\.key)
-            args = items.map(\.value)
+        case .simple(let items, _): out = items.map(\.key)
         case .piece(let key, _, _): out = [key]
         case .stream(let key, let entries, _, _, _):
             out = [key]
@@ -134,7 +133,9 @@ enum WriteOp: Sendable {
     /// How many commands the script runs for it when it writes (what Upstash bills besides the call).
     var calls: Int {
         switch self {
-        case .simple(let items, _): return items.reduce(0) { $0 + 1 + $1.value.calls }
+        case .simple(let items, let skip):
+            return SimpleBatch.calls(
+                kind: items.first?.kind ?? .set, skip: skip, count: items.count, expiring: items.filter { $0.expireAt > 0 }.count)
         case .collection(_, let type, let items, let expireAt, let skip):
             return (skip ? 1 : 0) + 1 + Self.slices(items.count, step: type.step) + (expireAt > 0 ? 1 : 0)
                 + items.reduce(0) { $0 + $1.calls }
@@ -218,19 +219,6 @@ enum ChunkType: String, Sendable {
 }
 
 extension WriteOp {
-    /// The items of an `M` operation, without its head (mode, count, kind): the packer merges many.
-    func itemArguments(into out: inout ScriptArguments) {
-        guard case .simple(let items, _) = self else { return }
-        for i in items {
-            out.append(i.key)
-            switch i.value {
-            case .bytes(let b): out.append(b)
-            case .piece(let name): out.appendPiece(name)
-            }
-            out.append(i.expireAt > 0 ? String(i.expireAt) : "0")
-        }
-    }
-
     /// Appends its arguments, in the script's order, to a call's argument blob.
     func arguments(into out: inout ScriptArguments) {
         let pxat = { (t: Int64) -> String in t > 0 ? String(t) : "0" }
@@ -271,11 +259,8 @@ extension WriteOp {
             for id in meta.placeholders { out.append(id) }
         }
         switch self {
-        case .simple(let items, let skip):
-            out.append(mode(skip))
-            out.append(String(items.count))
-            out.append(items.first?.kind.rawValue ?? "s")
-            itemArguments(into: &out)
+        case .simple:
+            preconditionFailure("an M operation's items index its call's KEYS: ScriptCallPacker writes it as a SimpleBatch")
         case .collection(let key, let type, let items, let expireAt, let skip):
             out.append(key)
             out.append(type.rawValue)
@@ -345,6 +330,16 @@ struct ScriptArguments {
 
     mutating func appendPiece(_ name: [UInt8]) {
         add(header: [UInt8(ascii: "p")] + Array(String(name.count).utf8), name)
+    }
+
+    /// Appends bytes whose UTF-8 validity and JSON length (unquoted) the caller knows already.
+    mutating func append(_ bytes: [UInt8], plain: Bool, jsonBytes valueJSON: Int) {
+        let header = Array(String(bytes.count).utf8)
+        blob += header
+        blob.append(UInt8(ascii: ":"))
+        blob += bytes
+        jsonBytes += header.count + 1 + valueJSON
+        isPlain = isPlain && plain
     }
 
     private mutating func add(header: [UInt8], _ value: [UInt8]) {

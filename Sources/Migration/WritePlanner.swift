@@ -51,14 +51,14 @@ struct WritePlanner: Sendable {
                 if skip { args.append("NX") }
                 w.direct = RESPCommand("SET", arguments: args)
             } else if fits {
-                w.ops = [.simple([SimpleWrite(kind: .set, key: key, value: .bytes(v), expireAt: expireAt)], skip: skip)]
+                w.ops = [.simple([SimpleWrite(kind: .set, key: key, value: v, expireAt: expireAt)], skip: skip)]
             } else {
                 var chunks = chunkWriter(key, .string)
                 w.ops = chunks.ops(.string(v)) + chunks.finish(final: key, expireAt: expireAt, skip: skip, stream: nil)
             }
         case .dump(let payload):
             guard cost(key) + cost(payload) <= opBudget else { return nil }
-            w.ops = [.simple([SimpleWrite(kind: .restore, key: key, value: .bytes(payload), expireAt: expireAt)], skip: skip)]
+            w.ops = [.simple([SimpleWrite(kind: .restore, key: key, value: payload, expireAt: expireAt)], skip: skip)]
         case .collection(let type, let items):
             if cost(key) + items.reduce(0, { $0 + cost($1) }) <= opBudget {
                 w.ops = [.collection(key: key, type: type, items: items.map(WriteArg.bytes), expireAt: expireAt, skip: skip)]

@@ -3,7 +3,8 @@ import RESP
 /// The Lua that writes on the target: one call carries the writes of many keys (a whole batch),
 /// so Upstash bills one call plus the commands it runs, never a script per key.
 ///
-/// KEYS: the keys the call touches, declared for Upstash's key locking.
+/// KEYS: the keys the call touches, declared for Upstash's key locking; an `M` operation names its
+/// keys by their place in KEYS (`SimpleBatch`).
 /// ARGV[1]: every operation's arguments as netstrings (`ScriptArguments`): `opcode, unit, size,
 /// arguments…` (`WriteOp`); `p<len>:name` stands for the bytes of the piece key `name` (an element
 /// too big for one request). The operations of one key share a unit, and once one of them fails
@@ -31,6 +32,7 @@ enum WriteScript {
         local blob, pos, calls = ARGV[1], 1, 0
         local find, sub, byte = string.find, string.sub, string.byte
         local PER, TEMP_TTL = \#(elementsPerCall), \#(temporaryTTLMilliseconds)
+        local INDEX0, LENGTH0 = \#(SimpleBatch.digitsOffset(SimpleBatch.keyIndexDigits)), \#(SimpleBatch.digitsOffset(SimpleBatch.lengthDigits))
         local function call(...)
           calls = calls + 1
           return redis.call(...)
@@ -51,6 +53,13 @@ enum WriteScript {
           return sub(blob, c + 1, c + len)
         end
         local function number() return tonumber(arg()) end
+        -- where a netstring's bytes start, without copying them out of the blob
+        local function span()
+          local c = find(blob, ':', pos, true)
+          local len = tonumber(sub(blob, pos, c - 1))
+          pos = c + len + 1
+          return c + 1
+        end
         local function list(n)
           local items = {}
           for i = 1, n do items[i] = arg() end
@@ -121,12 +130,29 @@ enum WriteScript {
         local cleanup
         local OPS = {}
         OPS.M = function()
-          -- the hot loop of a cache's copy: redis.call directly, the commands counted once
+          -- the hot loop of a cache's copy (SimpleBatch): a key's header read by one string.byte, its
+          -- name from KEYS, the SETs of a batch as one MSET; redis.call directly, the commands counted once
           local skip, n, kind = arg() == 's', number(), arg()
-          local out, rcall = {}, redis.call
+          local hp, dp = span(), span()
+          local out, rcall, kv, np, expiring, ne = {}, redis.call, {}, 0, {}, 0
+          local batched = kind == 's' and not skip
           for i = 1, n do
-            local key, value, pxat = arg(), arg(), arg()
-            if kind == 'r' then
+            local k1, k2, k3, k4, v1, v2, v3, v4, v5, v6, t = byte(blob, hp, hp + 10)
+            hp = hp + 11
+            local key = KEYS[((k1 * 32 + k2) * 32 + k3) * 32 + k4 - INDEX0]
+            local vl = ((((v1 * 32 + v2) * 32 + v3) * 32 + v4) * 32 + v5) * 32 + v6 - LENGTH0
+            local value = sub(blob, dp, dp + vl - 1)
+            dp = dp + vl
+            local tl, pxat = t - 48, '0'
+            if tl > 0 then
+              pxat = sub(blob, dp, dp + tl - 1)
+              dp = dp + tl
+            end
+            if batched then
+              kv[np + 1], kv[np + 2], np = key, value, np + 2
+              if tl > 0 then expiring[ne + 1], expiring[ne + 2], ne = key, pxat, ne + 2 end
+              out[i] = '1'
+            elseif kind == 'r' then
               if not skip then
                 rcall('RESTORE', key, pxat, value, 'ABSTTL', 'REPLACE')
                 out[i] = '1'
@@ -136,14 +162,21 @@ enum WriteScript {
                 elseif find(errtext(e), 'BUSYKEY', 1, true) then out[i] = '0'
                 else error(e) end
               end
+              calls = calls + 1
             else
               local r
-              if pxat == '0' then
-                if skip then r = rcall('SET', key, value, 'NX') else r = rcall('SET', key, value) end
-              elseif skip then r = rcall('SET', key, value, 'PXAT', pxat, 'NX')
-              else r = rcall('SET', key, value, 'PXAT', pxat) end
+              if tl == 0 then r = rcall('SET', key, value, 'NX')
+              else r = rcall('SET', key, value, 'PXAT', pxat, 'NX') end
               out[i] = r and '1' or '0'
+              calls = calls + 1
             end
+          end
+          for i = 1, np, PER do
+            rcall('MSET', unpack(kv, i, math.min(i + PER - 1, np)))
+            calls = calls + 1
+          end
+          for i = 1, ne, 2 do
+            rcall('PEXPIREAT', expiring[i], expiring[i + 1])
             calls = calls + 1
           end
           return table.concat(out)

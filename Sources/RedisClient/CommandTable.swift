@@ -96,6 +96,31 @@ public struct CommandTable: Sendable {
         return info
     }
 
+    /// Where a command's keys sit when no argument moves them: each range as (first, last, step) in
+    /// argv (0 is the command's name; a negative last counts from the end, -1 the last argument).
+    public struct FixedKeyRange: Sendable, Hashable {
+        public let first: Int
+        public let last: Int
+        public let step: Int
+    }
+
+    /// The commands (upper-case, no containers) whose keys every call finds at the same places: key
+    /// specs that begin at an index and take a plain range. The others need `COMMAND GETKEYS`.
+    public var fixedKeyRanges: [String: [FixedKeyRange]] {
+        var out: [String: [FixedKeyRange]] = [:]
+        for (name, info) in commands where info.subcommands.isEmpty && !info.flags.contains("movablekeys") && !info.keySpecs.isEmpty {
+            var ranges: [FixedKeyRange] = []
+            for spec in info.keySpecs {
+                guard case .index(let begin) = spec.begin, case .range(let lastKey, let step, let limit) = spec.find, limit <= 1,
+                    step > 0, begin > 0
+                else { break }
+                ranges.append(FixedKeyRange(first: begin, last: lastKey < 0 ? lastKey : begin + lastKey, step: step))
+            }
+            if ranges.count == info.keySpecs.count { out[name.uppercased()] = ranges }
+        }
+        return out
+    }
+
     /// The keys `arguments` touches, found with the server's key specs.
     public func keys(in arguments: [[UInt8]]) -> [[UInt8]] {
         guard let info = info(for: arguments) else { return [] }

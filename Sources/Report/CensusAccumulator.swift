@@ -52,6 +52,8 @@ struct DatabaseTally: Sendable {
     var migrationBytes = 0
     /// Keys the copy writes through its batch script (all but UTF-8 strings): one call per `CopyCost.keysPerCall`.
     var scriptedKeys = 0
+    /// The scripted keys that are strings: one MSET per script call writes them.
+    var scriptedStrings = 0
 
     /// Keys reported per key looked at.
     var factor: Double {
@@ -94,7 +96,10 @@ struct CensusAccumulator: Sendable {
         databases[d].keySizes.add(o.key.count)
         databases[d].timeToLive.addTTL(milliseconds: o.ttlMilliseconds)
         databases[d].migrationCommands += o.migrationCommands(chunkBytes: min(4 * 1024 * 1024, limits.maxRequestBytes / 2))
-        if o.type != .string || o.valueIsUTF8 == false || !ByteText.isValidUTF8(o.key) { databases[d].scriptedKeys += 1 }
+        if o.isScripted {
+            databases[d].scriptedKeys += 1
+            if o.type == .string { databases[d].scriptedStrings += 1 }
+        }
         databases[d].migrationBytes += o.transferBytes
         noteBiggest(o)
         noteProblems(o)
@@ -176,13 +181,13 @@ struct CensusAccumulator: Sendable {
     /// What a copy of the whole keyspace bills, and the bytes it sends (extrapolated when sampled):
     /// the keys' commands, one script call per batch of scripted keys, and the two SCRIPT LOADs.
     var migrationTotals: (commands: Int, bytes: Int) {
-        let (commands, bytes, scripted) = databases.reduce((0, 0, 0)) { acc, db in
+        let (commands, bytes, scripted, strings) = databases.reduce((0, 0, 0, 0)) { acc, db in
             (
                 acc.0 + scale(db.migrationCommands, db.factor), acc.1 + scale(db.migrationBytes, db.factor),
-                acc.2 + scale(db.scriptedKeys, db.factor)
+                acc.2 + scale(db.scriptedKeys, db.factor), acc.3 + scale(db.scriptedStrings, db.factor)
             )
         }
-        let calls = (scripted + CopyCost.keysPerCall - 1) / CopyCost.keysPerCall
+        let calls = (scripted + CopyCost.keysPerCall - 1) / CopyCost.keysPerCall + CopyCost.scriptedStringCommands(strings)
         return (commands + calls + (commands > 0 ? 2 : 0), bytes)
     }
 }

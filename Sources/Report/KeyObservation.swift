@@ -29,6 +29,10 @@ struct KeyObservation: Sendable {
     /// What a copy bills for this key (`CopyCost`, the migration's rule), with the plan's request size.
     func migrationCommands(chunkBytes: Int) -> Int {
         CopyCost.commands(
-            type: type, length: max(length ?? 0, 0), bytes: recordBytes, hasTTL: (ttlMilliseconds ?? -1) > 0, chunkBytes: chunkBytes)
+            type: type, length: max(length ?? 0, 0), bytes: recordBytes, hasTTL: (ttlMilliseconds ?? -1) > 0, chunkBytes: chunkBytes,
+            scripted: isScripted)
     }
+
+    /// True when the copy writes it through its batch script: anything but a string whose key and value are UTF-8.
+    var isScripted: Bool { type != .string || valueIsUTF8 == false || !ByteText.isValidUTF8(key) }
 }

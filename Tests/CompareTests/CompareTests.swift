@@ -106,7 +106,8 @@ struct CompareTests {
                         _ = try await t.send(RESPCommand("SET", "hot", i))
                     }
                 }
-                let options = CompareOptions(rounds: 3, interval: 0.5)
+                // the writer is done ~0.5 s in on a quiet machine; the last round, 3 s in, leaves room for a loaded one
+                let options = CompareOptions(rounds: 3, interval: 1.5)
                 let report = try await Comparer(source: s, target: t, options: options).run()
                 try await writer.value
                 #expect(report.remainingAfterRound.first == 1)

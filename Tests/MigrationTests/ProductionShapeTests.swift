@@ -142,6 +142,55 @@ struct ProductionShapeTests {
     }
 
     @Test(
+        "binary strings: one MSET per call and a PEXPIREAT per expiring key, exact TTLs; --on-conflict skip leaves the target's own alone"
+    )
+    func binaryStrings() async throws {
+        try await withRedisServer { source in
+            try await withRedisServer { target in
+                let gateway = try GatewayProcess(redis: target)
+                let s = try source.client()
+                var cmds: [RESPCommand] = []
+                // an empty value under a UTF-8 key is a plain SET in the pipeline; every other key goes by the script
+                let scripted = (0..<600).filter { !($0 % 5 == 0 && $0 % 7 != 0) }
+                for i in 0..<600 {
+                    let key = i % 7 == 0 ? [0xFF, 0x00] + Array("bin:\(i)".utf8) : Array("bin:\(i)".utf8)
+                    let value = i % 5 == 0 ? [] : i % 2 == 0 ? ProductionBytes.pickle(i) : ProductionBytes.gzip(50 + i, seed: UInt64(i))
+                    cmds.append(RESPCommand("SET", key, value))
+                    if i % 3 != 0 { cmds.append(RESPCommand("PEXPIREAT", key, 4_000_000_000_000 + i)) }
+                }
+                for r in try await s.send(batch: cmds) where r.isError { throw TestSupportError("seeding failed: \(r)") }
+                let t = try target.client()
+                _ = try await t.send(RESPCommand("SET", "bin:1", "the target's own"))
+                let rest = try UpstashClient(url: gateway.url, token: gateway.token)
+                try await resetCommandStats(target)
+                let skipped = try await Migrator(
+                    source: s, target: rest, targetName: rest.displayName, options: .init(conflict: .skip)
+                ).run()
+                #expect(skipped.copied == 599 && skipped.existing == 1, "\(skipped)")
+                let billedSkipping = try await billedByCommandStats(target)
+                #expect(billedSkipping == skipped.billedCommands, "the summary says \(skipped.billedCommands)")
+                #expect(try await t.send(RESPCommand("GET", "bin:1")).text == "the target's own")
+                try await resetCommandStats(target)
+                let summary = try await Migrator(source: s, target: rest, targetName: rest.displayName, options: .init()).run()
+                #expect(summary.isComplete && summary.copied == 600)
+                let stats = try await t.send(RESPCommand("INFO", "commandstats")).text ?? ""
+                let calls = { (name: String) in
+                    stats.split(whereSeparator: \.isNewline).first { $0.hasPrefix("cmdstat_\(name):") }.flatMap {
+                        $0.split(separator: "=")[1].split(separator: ",").first.flatMap { Int($0) }
+                    } ?? 0
+                }
+                #expect(calls("set") == 600 - scripted.count, "\(stats)")
+                #expect(calls("mset") == calls("evalsha") && calls("mset") > 0, "\(stats)")
+                #expect(calls("pexpireat") == scripted.filter { $0 % 3 != 0 }.count, "\(stats)")
+                #expect(try await billedByCommandStats(target) == summary.billedCommands)
+                let diffs = try await keyspaceDifferences(s, t, ttlToleranceMs: 0)
+                #expect(diffs.isEmpty, "\(diffs.prefix(5))")
+                await rest.close()
+            }
+        }
+    }
+
+    @Test(
         "under a 10 MB request limit: 3×4 MB hash, set and list, a 12 MB hash field, a 12 MB binary string and a 12 MB JSON document copy identically"
     )
     func fatCollections() async throws {
