@@ -1,4 +1,5 @@
 import RESP
+import UpstashClient
 import UpstashProfile
 
 /// What a session served by a pooled primary (Upstash over REST, a Redis Cluster) does with one command.
@@ -11,6 +12,11 @@ enum PooledStep: Equatable {
     case transaction([RESPCommand])
     /// QUIT: answer, then close the connection.
     case replyAndClose([UInt8])
+    /// SUBSCRIBE/PSUBSCRIBE on a primary that streams them: each name's stream opened (unless open)
+    /// and confirmed in order, each confirmation answered as Redis does.
+    case subscribe([PooledSubscriptions.Name])
+    /// UNSUBSCRIBE/PUNSUBSCRIBE (or RESET while subscribed): these streams closed, then the reply.
+    case unsubscribe(closing: [PooledSubscriptions.Name], reply: [UInt8])
 }
 
 /// The per-connection state a client expects of Redis and a pooled primary does not keep: MULTI's
@@ -18,9 +24,9 @@ enum PooledStep: Equatable {
 ///
 /// After the flip (`--primary-side upstash`) an app talks to Upstash through the proxy without a
 /// code change: its connection handshake (AUTH, HELLO, CLIENT SETNAME, SELECT 0) is answered here,
-/// MULTI…EXEC becomes one `/multi-exec`, and what the primary cannot serve this way (blocking
-/// commands, WATCH, SUBSCRIBE, SELECT n) gets one clear error instead of a request that would fail
-/// its whole pipeline.
+/// MULTI…EXEC becomes one `/multi-exec`, SUBSCRIBE and PSUBSCRIBE become Upstash's subscription
+/// streams (`PooledSubscriptions`), and what the primary cannot serve this way (blocking commands,
+/// WATCH, SSUBSCRIBE, SELECT n) gets one clear error instead of a request that would fail its whole pipeline.
 struct PooledConnectionState {
     /// The password clients log in with: the old primary's, so the app's URL keeps working.
     let password: [UInt8]?
@@ -30,17 +36,30 @@ struct PooledConnectionState {
     private var aborted = false
     /// The client asked for RESP3 (HELLO 3): Upstash's RESP2 replies are upgraded for it.
     private(set) var resp3 = false
+    /// True when the primary streams subscriptions (Upstash's server-sent events).
+    private let streamsPubSub: Bool
+    private var subscriptions = PooledSubscriptions()
 
-    init(password: [UInt8]?, refusal: @escaping ([[UInt8]]) -> String? = PooledPrimary.upstashRefusal) {
+    init(
+        password: [UInt8]?, refusal: @escaping ([[UInt8]]) -> String? = PooledPrimary.upstashRefusal, streamsPubSub: Bool = false
+    ) {
         self.password = password
         self.refusal = refusal
+        self.streamsPubSub = streamsPubSub
     }
+
+    /// True while the client holds `n`.
+    func isSubscribed(_ n: PooledSubscriptions.Name) -> Bool { subscriptions.contains(n) }
+
+    /// The primary confirmed `n`: the reply the client gets for it.
+    mutating func confirmed(_ n: PooledSubscriptions.Name) -> [UInt8] { subscriptions.confirmed(n, resp3: resp3) }
 
     /// True between MULTI and EXEC/DISCARD.
     var inTransaction: Bool { queued != nil }
 
     mutating func step(_ argv: [[UInt8]]) -> PooledStep {
         let name = UpstashCompatibility.commandName(argv)
+        if streamsPubSub, queued == nil, let step = pubSub(name, argv) { return step }
         switch name {
         case "MULTI":
             if queued != nil { return error("ERR MULTI calls can not be nested") }
@@ -78,6 +97,36 @@ struct PooledConnectionState {
         }
         if let answer { return .reply(answer) }
         return .remote(RESPCommand(arguments: argv))
+    }
+
+    /// Subscriptions, and what a subscribed client may do: nil when `name` is none of their business.
+    private mutating func pubSub(_ name: String, _ argv: [[UInt8]]) -> PooledStep? {
+        switch name {
+        case "SUBSCRIBE", "PSUBSCRIBE":
+            guard argv.count >= 2 else { return error("ERR wrong number of arguments for '\(name.lowercased())' command") }
+            let kind: EventStreamKind = name == "SUBSCRIBE" ? .subscribe : .psubscribe
+            return .subscribe(argv.dropFirst().map { PooledSubscriptions.Name(kind: kind, name: $0) })
+        case "UNSUBSCRIBE", "PUNSUBSCRIBE":
+            let (closing, reply) = subscriptions.unsubscribe(
+                name == "UNSUBSCRIBE" ? .subscribe : .psubscribe, Array(argv.dropFirst()), resp3: resp3)
+            return .unsubscribe(closing: closing, reply: reply)
+        default:
+            break
+        }
+        guard !subscriptions.isEmpty else { return nil }
+        switch name {
+        case "PING":
+            return .reply(PooledSubscriptions.ping(argv, resp3: resp3))
+        case "RESET":
+            resp3 = false
+            return .unsubscribe(closing: subscriptions.removeAll(), reply: Array("+RESET\r\n".utf8))
+        case _ where PooledSubscriptions.allowedWhileSubscribed(name):
+            return nil
+        default:
+            return error(
+                "ERR Can't execute '\(name.lowercased())': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+            )
+        }
     }
 
     /// The proxy's own answer to a command, or nil when Upstash answers it.

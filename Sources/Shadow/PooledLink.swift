@@ -1,5 +1,6 @@
 import NIOCore
 import RESP
+import UpstashClient
 
 /// A session's link to a pooled primary (`PooledPrimary`): Upstash over REST after the flip, or a
 /// Redis Cluster through its cluster-aware client. Replies come back as RESP bytes, one per command.
@@ -31,8 +32,15 @@ final class PooledLink: PrimaryLink {
         self.primary = primary
         self.loop = loop
         self.session = session
-        self.state = PooledConnectionState(password: password, refusal: primary.refusal)
+        self.state = PooledConnectionState(password: password, refusal: primary.refusal, streamsPubSub: primary.streamsPubSub)
     }
+
+    /// The subscription streams open, each with the number it was opened under (a late event of a
+    /// stream closed and opened again must not count for the new one).
+    private var streams: [PooledSubscriptions.Name: (id: Int, task: Task<Void, Never>)] = [:]
+    private var nextStreamID = 0
+    /// The stream whose confirmation the client waits for, and the names of the same command after it.
+    private var confirming: (name: PooledSubscriptions.Name, rest: ArraySlice<PooledSubscriptions.Name>)?
 
     func send(_ bytes: ByteBuffer) {
         // The session forwards whole commands it framed: no limit of the client's applies again here.
@@ -69,6 +77,9 @@ final class PooledLink: PrimaryLink {
         closed = true
         pending.removeAll()
         carried = nil
+        for s in streams.values { s.task.cancel() }
+        streams = [:]
+        confirming = nil
     }
 
     /// Answers what the proxy answers itself and sends the next request, keeping replies in order.
@@ -111,6 +122,14 @@ final class PooledLink: PrimaryLink {
                 transaction = commands
                 resp3 = state.resp3
                 break steps
+            case .subscribe(let names):
+                deliver(out)
+                inFlight = true
+                subscribe(names[...])
+                return
+            case .unsubscribe(let closing, let reply):
+                for n in closing { streams.removeValue(forKey: n)?.task.cancel() }
+                out += reply
             case .remote:
                 break
             }
@@ -171,6 +190,80 @@ final class PooledLink: PrimaryLink {
             }
         }
         return out
+    }
+
+    /// Confirms `names` in order: a held one at once, a new one when its stream says it is
+    /// subscribed (or fails); then the link goes on with what the client sent after.
+    private func subscribe(_ names: ArraySlice<PooledSubscriptions.Name>) {
+        var rest = names
+        var out: [UInt8] = []
+        while let n = rest.popFirst(), !closed {
+            if state.isSubscribed(n) {
+                out += state.confirmed(n)
+                continue
+            }
+            deliver(out)
+            confirming = (n, rest)
+            open(n)
+            return
+        }
+        deliver(out)
+        inFlight = false
+        pump()
+    }
+
+    private func open(_ n: PooledSubscriptions.Name) {
+        guard let events = primary.events(n) else {
+            streamEnded(n, id: nil, "this primary has no subscription streams")
+            return
+        }
+        nextStreamID += 1
+        let id = nextStreamID
+        let bound = NIOLoopBound(self, eventLoop: loop)
+        let loop = self.loop
+        let task = Task {
+            do {
+                for try await event in events { loop.execute { bound.value.streamEvent(n, id: id, event) } }
+                loop.execute { bound.value.streamEnded(n, id: id, "the stream ended") }
+            } catch {
+                let text = "\(error)"
+                loop.execute { bound.value.streamEnded(n, id: id, text) }
+            }
+        }
+        streams[n] = (id, task)
+    }
+
+    private func streamEvent(_ n: PooledSubscriptions.Name, id: Int, _ event: PubSubEvent) {
+        guard !closed, streams[n]?.id == id else { return }
+        switch event {
+        case .subscribed:
+            guard let c = confirming, c.name == n else { return }
+            confirming = nil
+            deliver(state.confirmed(n))
+            subscribe(c.rest)
+        case .message(let channel, let payload):
+            guard state.isSubscribed(n) else { return }
+            deliver(PooledSubscriptions.message(n, channel: channel, payload: payload, resp3: state.resp3))
+        }
+    }
+
+    /// A stream ended: before its confirmation the client gets an error for that name; after it, the
+    /// connection is closed, as a Redis going away closes it, so the client reconnects and subscribes again.
+    private func streamEnded(_ n: PooledSubscriptions.Name, id: Int?, _ why: String) {
+        guard !closed else { return }
+        if let id {
+            guard streams[n]?.id == id else { return }
+            streams[n] = nil
+        }
+        if let c = confirming, c.name == n {
+            confirming = nil
+            let verb = n.kind == .subscribe ? "SUBSCRIBE" : "PSUBSCRIBE"
+            deliver(RESPSerializer.encode(.error(Array("ERR upshift: \(verb) failed: \(why)".utf8.map { $0 == 13 || $0 == 10 ? 32 : $0 }))))
+            subscribe(c.rest)
+        } else if state.isSubscribed(n) {
+            close()
+            session?.primaryClosed()
+        }
     }
 
     private func answered(_ bytes: [UInt8]) {

@@ -38,6 +38,18 @@ public struct PooledPrimary: Sendable {
         }
     }
 
+    /// True when it serves SUBSCRIBE and PSUBSCRIBE as streams of their own (Upstash's server-sent events).
+    var streamsPubSub: Bool {
+        if case .upstash = kind { return true }
+        return false
+    }
+
+    /// The subscription stream of one channel or pattern; nil for a side that has none.
+    func events(_ n: PooledSubscriptions.Name) -> AsyncThrowingStream<PubSubEvent, any Error>? {
+        guard case .upstash(let client) = kind else { return nil }
+        return client.events(n.kind, n.name)
+    }
+
     /// The error text the proxy answers `argv` with instead of sending it, or nil to send it.
     func refusal(_ argv: [[UInt8]]) -> String? {
         switch kind {

@@ -70,7 +70,8 @@ final class CurlTransfer: @unchecked Sendable {
         // Percent-encoded `.` segments must reach the server as sent, not be collapsed.
         set(ccurl_easy_setopt_long(h, CURLOPT_PATH_AS_IS, 1))
         set(ccurl_easy_setopt_long(h, CURLOPT_TCP_KEEPALIVE, 1))
-        set(ccurl_easy_setopt_long(h, CURLOPT_TIMEOUT_MS, Self.milliseconds(request.timeout)))
+        // 0: no deadline, for a stream that lasts as long as its subscriber
+        set(ccurl_easy_setopt_long(h, CURLOPT_TIMEOUT_MS, request.onBody == nil ? Self.milliseconds(request.timeout) : 0))
         set(ccurl_easy_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(request.connectTimeout)))
         set(ccurl_easy_setopt_cstr(h, CURLOPT_ACCEPT_ENCODING, ""))
         set(ccurl_easy_setopt_ptr(h, CURLOPT_ERRORBUFFER, errorBuffer))
@@ -140,6 +141,13 @@ final class CurlTransfer: @unchecked Sendable {
         headerList = nil
     }
 
+    /// The status line said 2xx (known once the headers are in, before the body).
+    fileprivate var responseIsSuccess: Bool {
+        var status = 0
+        if let easy { _ = ccurl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status) }
+        return (200..<300).contains(status)
+    }
+
     fileprivate func appendHeader(_ line: UnsafeRawBufferPointer) {
         var text = String(decoding: line, as: UTF8.self)
         // "\r\n" is one Character in Swift, so compare by newline-ness, not by "\n" or "\r" alone.
@@ -165,7 +173,12 @@ private func curlWriteBody(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ c
     let n = size * count
     guard let ptr, let user else { return n }
     let transfer = Unmanaged<CurlTransfer>.fromOpaque(user).takeUnretainedValue()
-    transfer.body.append(contentsOf: UnsafeRawBufferPointer(start: ptr, count: n))
+    let bytes = UnsafeRawBufferPointer(start: ptr, count: n)
+    if let onBody = transfer.request.onBody, transfer.responseIsSuccess {
+        onBody(Array(bytes))
+    } else {
+        transfer.body.append(contentsOf: bytes)
+    }
     return n
 }
 

@@ -10,6 +10,9 @@ struct HTTPRequest: Sendable {
     var timeout: Duration
     /// How long to wait for a TCP (and TLS) connection.
     var connectTimeout: Duration
+    /// Set for a stream (server-sent events): a 2xx body goes here chunk by chunk as it arrives,
+    /// on the curl thread, and the exchange has no deadline; another status's body is kept as usual.
+    var onBody: (@Sendable ([UInt8]) -> Void)? = nil
 }
 
 /// One HTTP response: status, headers (names lower-cased), body bytes.

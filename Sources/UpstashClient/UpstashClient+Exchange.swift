@@ -37,7 +37,7 @@ extension UpstashClient {
                 {
                     syncToken.withLockedValue { $0 = sync }
                 }
-                guard let refusal = classify(response) else { return response }
+                guard let refusal = refusal(of: response) else { return response }
                 error = refusal
             case .failure(let transport):
                 switch transport.reason {
@@ -70,7 +70,7 @@ extension UpstashClient {
     }
 
     /// Why a response is a failure of the request as a whole, or nil when it is a reply to decode.
-    private func classify(_ response: HTTPResponse) -> UpstashError? {
+    func refusal(of response: HTTPResponse) -> UpstashError? {
         if response.isSuccess { return nil }
         let text = ResultDecoding.errorText(response.body).map { String(decoding: $0, as: UTF8.self) }
         if response.status == 401 || text?.hasPrefix("WRONGPASS") == true || text?.hasPrefix("NOAUTH") == true {

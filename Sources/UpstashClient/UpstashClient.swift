@@ -31,6 +31,9 @@ public final class UpstashClient: Backend {
 
     let authorization: String
     let engine: CurlEngine
+    /// The engine of subscription streams, started by the first: each holds a connection while it
+    /// lasts, so they stay off `engine`, whose connections are capped and shared by commands.
+    private let streams = NIOLockedValueBox<CurlEngine?>(nil)
     let pacer: CommandPacer?
     let syncToken = NIOLockedValueBox<String?>(nil)
     let requestCounter = NIOLockedValueBox(0)
@@ -71,7 +74,22 @@ public final class UpstashClient: Backend {
         self.engine = CurlEngine(maxConnections: options.maxConnections)
     }
 
-    deinit { engine.shutdown() }
+    deinit {
+        engine.shutdown()
+        streams.withLockedValue { $0?.shutdown() }
+    }
+
+    var streamEngine: CurlEngine {
+        streams.withLockedValue { e in
+            if let e { return e }
+            let made = CurlEngine(maxConnections: Self.maxStreams)
+            e = made
+            return made
+        }
+    }
+
+    /// Subscription streams open at once at most (connections of the stream engine).
+    static let maxStreams = 1024
 
     /// The REST URL; the token is never part of it.
     public var displayName: String { endpoint.description }
@@ -177,6 +195,7 @@ public final class UpstashClient: Backend {
     /// Ends the curl thread; requests in flight fail with `.cancelled`.
     public func close() async {
         engine.shutdown()
+        streams.withLockedValue { $0?.shutdown() }
     }
 
     /// REST carries text only: binary arguments are escaped (`EscapedCommand`) or take the path form.

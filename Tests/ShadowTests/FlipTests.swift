@@ -161,6 +161,74 @@ struct FlipTests {
         await oldSide.close()
     }
 
+    @Test(
+        "after the flip, SUBSCRIBE and PSUBSCRIBE are bridged to Upstash's subscription streams: every message arrives, PING and refusals as Redis answers them, and a client gone frees its streams"
+    )
+    func flipBridgesSubscribe() async throws {
+        let rig = try await RESTRig(flipped: true)
+        defer { rig.stop() }
+        let app = try rig.runPython(
+            """
+            import redis, socket, sys, time
+            port = int(sys.argv[1])
+            r = redis.Redis(port=port)
+            p = r.pubsub()
+            p.subscribe("news", "a,b")
+            p.psubscribe("ev:*")
+            confirms = [p.get_message(timeout=5) for _ in range(3)]
+            print("confirms", [(m["type"], m["channel"], m["data"]) for m in confirms])
+            pub = redis.Redis(port=port)
+            print("published", pub.publish("news", "hello, world"), pub.publish("ev:1", b"\\x00\\x01\\xff"), pub.publish("a,b", "x,y"))
+            got, deadline = [], time.time() + 10
+            while len(got) < 3 and time.time() < deadline:
+                m = p.get_message(timeout=1)
+                if m: got.append((m["type"], m["pattern"], m["channel"], m["data"]))
+            print("messages", sorted(got, key=repr))
+            p.unsubscribe("news")
+            print("unsubscribed", p.get_message(timeout=5)["data"])
+            p.close()
+            s = socket.create_connection(("127.0.0.1", port))
+            def ask(line, expect):
+                s.sendall(line)
+                data = b""
+                while data.count(b"\\r\\n") < expect: data += s.recv(4096)
+                return data
+            print("raw", [ask(b"SUBSCRIBE c\\r\\n", 3), ask(b"GET k\\r\\n", 1), ask(b"PING\\r\\n", 5),
+                          ask(b"UNSUBSCRIBE\\r\\n", 5), ask(b"GET k\\r\\n", 1)])
+            s.close()
+            """)
+        #expect(app.status == 0, "\(app.stderr)")
+        let lines = app.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 5, "\(app.stdout) \(app.stderr)")
+        #expect(
+            lines.first == "confirms [('subscribe', b'news', 1), ('subscribe', b'a,b', 2), ('psubscribe', b'ev:*', 3)]", "\(app.stdout)")
+        #expect(lines.dropFirst().first == "published 1 1 1", "\(app.stdout)")
+        #expect(
+            lines.dropFirst(2).first
+                == "messages [('message', None, b'a,b', b'x,y'), ('message', None, b'news', b'hello, world'), ('pmessage', b'ev:*', b'ev:1', b'\\x00\\x01\\xff')]",
+            "\(app.stdout)")
+        #expect(lines.dropFirst(3).first == "unsubscribed 2", "\(app.stdout)")
+        #expect(
+            lines.dropFirst(4).first
+                == "raw [b'*3\\r\\n$9\\r\\nsubscribe\\r\\n$1\\r\\nc\\r\\n:1\\r\\n', b\"-ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\\r\\n\", b'*2\\r\\n$4\\r\\npong\\r\\n$0\\r\\n\\r\\n', b'*3\\r\\n$11\\r\\nunsubscribe\\r\\n$1\\r\\nc\\r\\n:0\\r\\n', b'$-1\\r\\n']",
+            "\(app.stdout)")
+        // every stream closed with its client: the Redis behind Upstash holds no subscriber any more
+        let upstashSide = try rig.upstashRedis.client()
+        var subscribers = -1
+        for _ in 0..<50 {
+            let channels = try await upstashSide.send(RESPCommand("PUBSUB", "NUMSUB", "news", "a,b", "c"))
+            let patterns = try await upstashSide.send(RESPCommand("PUBSUB", "NUMPAT"))
+            subscribers =
+                (channels.array ?? []).enumerated().filter { $0.offset % 2 == 1 }.reduce(0) { $0 + Int($1.element.integer ?? 0) }
+                + Int(patterns.integer ?? 0)
+            if subscribers == 0 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(subscribers == 0)
+        await upstashSide.close()
+        _ = await rig.shutdown()
+    }
+
     @Test("after the flip: transactions, refusals and connection state answered the way a Redis client expects")
     func flipConnectionState() async throws {
         let rig = try await RESTRig(flipped: true)

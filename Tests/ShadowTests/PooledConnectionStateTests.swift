@@ -9,6 +9,44 @@ struct PooledConnectionStateTests {
     private func argv(_ words: String...) -> [[UInt8]] { words.map { Array($0.utf8) } }
     private func reply(_ text: String) -> PooledStep { .reply(Array(text.utf8)) }
 
+    @Test(
+        "subscriptions on a primary that streams them: confirmed in order with Redis's counts, PING and refusals while subscribed, UNSUBSCRIBE and RESET close the streams"
+    )
+    func subscriptions() {
+        var s = PooledConnectionState(password: nil, streamsPubSub: true)
+        let news = PooledSubscriptions.Name(kind: .subscribe, name: Array("news".utf8))
+        let ev = PooledSubscriptions.Name(kind: .psubscribe, name: Array("ev:*".utf8))
+        #expect(s.step(argv("SUBSCRIBE")) == reply("-ERR wrong number of arguments for 'subscribe' command\r\n"))
+        #expect(s.step(argv("UNSUBSCRIBE")) == .unsubscribe(closing: [], reply: Array("*3\r\n$11\r\nunsubscribe\r\n$-1\r\n:0\r\n".utf8)))
+        #expect(s.step(argv("GET", "k")) == .remote(RESPCommand("GET", "k")), "not subscribed yet: commands go to Upstash")
+        #expect(s.step(argv("subscribe", "news")) == .subscribe([news]))
+        #expect(s.confirmed(news) == Array("*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n".utf8))
+        #expect(s.step(argv("PSUBSCRIBE", "ev:*")) == .subscribe([ev]))
+        #expect(s.confirmed(ev) == Array("*3\r\n$10\r\npsubscribe\r\n$4\r\nev:*\r\n:2\r\n".utf8))
+        #expect(s.confirmed(news) == Array("*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:2\r\n".utf8), "held already: the count stays")
+        #expect(
+            s.step(argv("GET", "k"))
+                == reply(
+                    "-ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n"
+                ))
+        #expect(s.step(argv("PING")) == reply("*2\r\n$4\r\npong\r\n$0\r\n\r\n"))
+        #expect(s.step(argv("PING", "hi")) == reply("*2\r\n$4\r\npong\r\n$2\r\nhi\r\n"))
+        #expect(
+            PooledSubscriptions.message(ev, channel: Array("ev:1".utf8), payload: [0, 255], resp3: false)
+                == Array("*4\r\n$8\r\npmessage\r\n$4\r\nev:*\r\n$4\r\nev:1\r\n$2\r\n".utf8) + [0, 255, 13, 10])
+        #expect(
+            s.step(argv("UNSUBSCRIBE"))
+                == .unsubscribe(closing: [news], reply: Array("*3\r\n$11\r\nunsubscribe\r\n$4\r\nnews\r\n:1\r\n".utf8)))
+        #expect(s.step(argv("RESET")) == .unsubscribe(closing: [ev], reply: Array("+RESET\r\n".utf8)))
+        #expect(s.step(argv("GET", "k")) == .remote(RESPCommand("GET", "k")), "out of subscribed mode")
+        var cluster = PooledConnectionState(password: nil)
+        if case .reply(let bytes) = cluster.step(argv("SUBSCRIBE", "c")) {
+            #expect(bytes.first == UInt8(ascii: "-"), "a primary without streams still refuses it")
+        } else {
+            Issue.record("SUBSCRIBE was not refused without streams")
+        }
+    }
+
     @Test("MULTI queues, EXEC sends one transaction, DISCARD forgets, nesting and strays are errors")
     func transactions() {
         var s = PooledConnectionState(password: nil)
