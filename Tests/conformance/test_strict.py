@@ -104,6 +104,10 @@ def test_key_locking_checks_keys_without_asking_the_server(client, redis_server)
     # an undeclared key anywhere in a command's key range is still refused with Upstash's text
     assert error_of(lambda: client.eval(LOCKING + "redis.call('MSET', KEYS[1], 'a', 'other', 'b')", keys=["{t}1"])) == DYNAMIC + "other"
     assert error_of(lambda: client.eval(LOCKING + "redis.call('RENAME', KEYS[1], 'other')", keys=["{t}1"])) == DYNAMIC + "other"
+    # a name checked once per call still has every later command's keys checked, in any letter case
+    assert error_of(lambda: client.eval(LOCKING + "redis.call('set', KEYS[1], 'a') redis.call('SET', 'other', 'b')", keys=["{t}1"])) == DYNAMIC + "other"
+    assert error_of(lambda: client.eval(LOCKING + "redis.call('bitop', 'AND', KEYS[1], KEYS[1], 'other')", keys=["{t}1"])) == DYNAMIC + "other"
+    assert "not available" in error_of(lambda: client.eval(LOCKING + "redis.call('get', KEYS[1]) redis.call('function', 'dump')", keys=["{t}1"]))
     assert client.get("other") is None
 
 
