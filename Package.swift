@@ -149,7 +149,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RESPTests",
-            dependencies: ["RESP"],
+            dependencies: ["RESP", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
