@@ -102,6 +102,8 @@ public final class RESPParser {
         case .success(let found?):
             start += found.length
             scanned = start
+            // A large frame's bytes are not kept waiting for the next feed.
+            if start == buffer.count && buffer.capacity > 1 << 20 { compact() }
             return found.frame
         }
     }
@@ -125,7 +127,14 @@ public final class RESPParser {
             throw .malformed(String(cString: upshift_reader_errstr(r)))
         }
         guard let raw else { throw .malformed("hiredis did not read a whole frame") }
-        defer { freeReplyObject(raw) }
+        defer {
+            freeReplyObject(raw)
+            // hiredis keeps its buffer's size until the next feed: a large frame's copy goes now.
+            if bytes.count > 1 << 20 {
+                upshift_reader_free(r)
+                reader = nil
+            }
+        }
         return Self.convert(raw.assumingMemoryBound(to: redisReply.self))
     }
 

@@ -135,6 +135,23 @@ struct RESPFrameTests {
         }
     }
 
+    @Test("a frame of megabytes, fed in chunks, then small ones: each value whole")
+    func largeFrames() throws {
+        let big = [UInt8](repeating: 0x61, count: 3 << 20)
+        let wire = RESPSerializer.encode(.array([.bulkString(big), .integer(1)])) + RESPSerializer.encode(.bulk("after"))
+        let parser = RESPParser()
+        var values: [RESPValue] = []
+        var offset = 0
+        while offset < wire.count {
+            parser.feed(Array(wire[offset..<min(offset + 65536, wire.count)]))
+            offset += 65536
+            while let v = try parser.next() { values.append(v) }
+        }
+        #expect(values == [.array([.bulkString(big), .integer(1)]), .bulk("after")])
+        parser.feed(Array(":2\r\n".utf8))
+        #expect(try parser.next() == .integer(2))
+    }
+
     @Test("value(ofFrame:) wants exactly one whole frame")
     func valueOfFrame() {
         #expect(RESPParser.value(ofFrame: ":1\r\n") == .integer(1))
