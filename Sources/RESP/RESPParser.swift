@@ -40,13 +40,14 @@ public final class RESPParser {
 
     /// Hands bytes to the parser; they are copied.
     public func feed(_ bytes: UnsafeRawBufferPointer) {
-        guard !bytes.isEmpty else { return }
+        guard !bytes.isEmpty, failed == nil else { return }
         compact()
         buffer.append(contentsOf: bytes)
     }
 
     /// Hands bytes to the parser.
     public func feed(_ bytes: [UInt8]) {
+        guard failed == nil else { return }
         compact()
         if buffer.isEmpty { buffer = bytes } else { buffer.append(contentsOf: bytes) }
     }
@@ -96,6 +97,8 @@ public final class RESPParser {
         case .failure(let error):
             failed = error
             buffer = []
+            start = 0
+            scanned = 0
             throw error
         case .success(nil):
             return nil
