@@ -1,107 +1,66 @@
 import CHiredis
 
-/// Why RESP input was refused.
-public struct RESPParseError: Error, Sendable, Hashable, CustomStringConvertible {
-    enum Code: Sendable, Hashable {
-        case malformed(String)
-        case bulkTooLong(declared: Int64, limit: Int)
-        case arrayTooLong(limit: Int)
-        case tooDeep(limit: Int)
-        case lineTooLong(limit: Int)
-    }
-    let code: Code
-
-    /// A one-line explanation for people.
-    public var description: String {
-        switch code {
-        case .malformed(let why): return "malformed RESP: \(why)"
-        case .bulkTooLong(let declared, let limit):
-            return "RESP bulk string of \(declared) bytes exceeds the limit of \(limit) bytes"
-        case .arrayTooLong(let limit): return "RESP array exceeds the limit of \(limit) elements"
-        case .tooDeep(let limit): return "RESP nesting exceeds the depth limit of \(limit)"
-        case .lineTooLong(let limit): return "RESP line exceeds \(limit) bytes without CRLF"
-        }
-    }
-
-    /// True when the input broke a configured cap rather than the grammar.
-    public var isLimit: Bool {
-        if case .malformed = code { return false }
-        return true
-    }
+/// One whole RESP frame: its value and its exact bytes.
+public struct RESPFrame: Sendable, Hashable {
+    /// The value, in RESP2 shapes (see `RESPParser`).
+    public var value: RESPValue
+    /// The bytes as they came.
+    public var bytes: [UInt8]
+    /// An out-of-band RESP3 push (pub/sub message, invalidation), not a reply to a command.
+    public var isPush: Bool
 }
 
-/// An incremental RESP2 parser over hiredis's reader: feed bytes, take whole values.
+/// The RESP reader every module uses: feed bytes, take whole values. RESP2 and RESP3, at any depth
+/// up to `RESPLimits.maxDepth`; nil while a frame is incomplete, a throw on malformed or capped input.
+///
+/// `RESPFrameScanner` finds each frame's end and checks the caps on its header lines; hiredis 0.14
+/// builds the values it can read (RESP2, nested at most 7 deep), `RESPFrameDecoder` the rest.
+/// RESP3 values come out in RESP2 shapes (maps flattened, doubles as bulk strings, booleans as 0/1):
+/// the shapes a RESP2 connection gets for the same command.
 ///
 /// Not thread-safe: one owner (a channel handler, a connection) at a time.
 public final class RESPParser {
-    /// Caps that keep hostile input from exhausting memory.
-    public struct Limits: Sendable, Hashable {
-        /// Longest bulk string accepted, in bytes.
-        public var maxBulkLength: Int
-        /// Most elements in one array.
-        public var maxArrayLength: Int
-        /// Deepest nesting of arrays (hiredis itself stops at 7).
-        public var maxDepth: Int
-        /// Longest status, error or integer line.
-        public var maxLineLength: Int
-
-        public init(
-            maxBulkLength: Int = 512 * 1024 * 1024,
-            maxArrayLength: Int = 16 * 1024 * 1024,
-            maxDepth: Int = 7,
-            maxLineLength: Int = 64 * 1024
-        ) {
-            self.maxBulkLength = maxBulkLength
-            self.maxArrayLength = maxArrayLength
-            self.maxDepth = min(maxDepth, 7)
-            self.maxLineLength = maxLineLength
-        }
-
-        /// Generous caps for replies from a server we chose to talk to.
-        public static let server = Limits()
-        /// Tighter caps for commands from clients we do not control.
-        public static let client = Limits(maxBulkLength: 512 * 1024 * 1024, maxArrayLength: 1024 * 1024, maxDepth: 1)
-    }
-
-    public let limits: Limits
-    private let reader: UnsafeMutablePointer<redisReader>
+    /// The caps this parser was made with.
+    public let limits: RESPLimits
+    private var buffer: [UInt8] = []
+    /// Where the next frame starts in `buffer`.
+    private var start = 0
+    /// How far the scanner has read in `buffer`.
+    private var scanned = 0
+    private var scanner: RESPFrameScanner
+    private var reader: UnsafeMutablePointer<redisReader>?
     private var failed: RESPParseError?
 
-    public init(limits: Limits = .server) {
+    public init(limits: RESPLimits = .server) {
         self.limits = limits
-        guard let r = upshift_reader_create(Int64(limits.maxArrayLength), Int32(limits.maxDepth)) else {
-            fatalError("out of memory creating a RESP reader")
-        }
-        self.reader = r
+        self.scanner = RESPFrameScanner(limits: limits)
     }
 
     deinit { upshift_reader_free(reader) }
 
     /// Hands bytes to the parser; they are copied.
     public func feed(_ bytes: UnsafeRawBufferPointer) {
-        guard !bytes.isEmpty, let base = bytes.baseAddress else { return }
-        _ = redisReaderFeed(reader, base.assumingMemoryBound(to: CChar.self), bytes.count)
+        guard !bytes.isEmpty, failed == nil else { return }
+        compact()
+        buffer.append(contentsOf: bytes)
     }
 
     /// Hands bytes to the parser.
     public func feed(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { feed($0) }
+        guard failed == nil else { return }
+        compact()
+        if buffer.isEmpty { buffer = bytes } else { buffer.append(contentsOf: bytes) }
     }
 
     /// The next complete value, nil when more bytes are needed; throws on malformed or capped input.
     /// After a throw the parser stays failed: the stream cannot be resynchronised.
     public func next() throws(RESPParseError) -> RESPValue? {
-        if let failed { throw failed }
-        var raw: UnsafeMutableRawPointer?
-        if redisReaderGetReply(reader, &raw) != REDIS_OK {
-            throw fail(violationError() ?? RESPParseError(code: .malformed(String(cString: upshift_reader_errstr(reader)))))
-        }
-        guard let raw else {
-            try checkPending()
-            return nil
-        }
-        defer { freeReplyObject(raw) }
-        return Self.convert(raw.assumingMemoryBound(to: redisReply.self))
+        try read(keepingBytes: false)?.value
+    }
+
+    /// The next complete frame with its bytes; nil when more bytes are needed, throws as `next()`.
+    public func nextFrame() throws(RESPParseError) -> RESPFrame? {
+        try read(keepingBytes: true)
     }
 
     /// Every complete value fed so far.
@@ -111,52 +70,89 @@ public final class RESPParser {
         return out
     }
 
-    private func fail(_ e: RESPParseError) -> RESPParseError {
-        failed = e
-        return e
+    /// The value of the whole frame `bytes` hold (one reply, as a proxy framed it); nil when they
+    /// are not exactly one frame or break the caps.
+    public static func value(ofFrame bytes: UnsafeRawBufferPointer, limits: RESPLimits = .server) -> RESPValue? {
+        guard let decoded = try? RESPFrameDecoder.decode(bytes, limits: limits), decoded.length == bytes.count else { return nil }
+        return decoded.value
     }
 
-    private func violationError() -> RESPParseError? {
-        switch upshift_reader_violation(reader) {
-        case 1: return RESPParseError(code: .arrayTooLong(limit: limits.maxArrayLength))
-        case 2: return RESPParseError(code: .tooDeep(limit: limits.maxDepth))
-        default: return nil
-        }
-    }
-
-    /// hiredis waits for a whole bulk string before it looks at it; refuse an oversized
-    /// declared length, or a line that never ends, before buffering it.
-    private func checkPending() throws(RESPParseError) {
-        var len = 0
-        guard let start = upshift_reader_pending(reader, &len), len > 0 else { return }
-        let pending = UnsafeRawBufferPointer(start: start, count: len)
-        let scanLimit = min(len, limits.maxLineLength + 2)
-        var lineEnd: Int? = nil
-        var i = 0
-        while i + 1 < scanLimit {
-            if pending[i] == 13 && pending[i + 1] == 10 {
-                lineEnd = i
-                break
+    private func read(keepingBytes: Bool) throws(RESPParseError) -> RESPFrame? {
+        if let failed { throw failed }
+        let result = buffer.withUnsafeBytes { all -> Result<(frame: RESPFrame, length: Int)?, RESPParseError> in
+            do throws(RESPParseError) {
+                let pending = UnsafeRawBufferPointer(rebasing: all[start...])
+                guard let frame = try scanner.next(pending, from: scanned - start) else {
+                    scanned = all.count
+                    return .success(nil)
+                }
+                let bytes = UnsafeRawBufferPointer(rebasing: pending[0..<frame.end])
+                let value = try frame.isPlainRESP2 ? hiredisValue(bytes) : swiftValue(bytes)
+                return .success((RESPFrame(value: value, bytes: keepingBytes ? Array(bytes) : [], isPush: frame.isPush), frame.end))
+            } catch {
+                return .failure(error)
             }
-            i += 1
         }
-        guard let lineEnd else {
-            if len > limits.maxLineLength { throw fail(RESPParseError(code: .lineTooLong(limit: limits.maxLineLength))) }
+        switch result {
+        case .failure(let error):
+            failed = error
+            buffer = []
+            start = 0
+            scanned = 0
+            throw error
+        case .success(nil):
+            return nil
+        case .success(let found?):
+            start += found.length
+            scanned = start
+            // A large frame's bytes are not kept waiting for the next feed.
+            if start == buffer.count && buffer.capacity > 1 << 20 { compact() }
+            return found.frame
+        }
+    }
+
+    private func swiftValue(_ bytes: UnsafeRawBufferPointer) throws(RESPParseError) -> RESPValue {
+        guard let decoded = try RESPFrameDecoder.decode(bytes, limits: limits), decoded.length == bytes.count else {
+            throw .malformed("frame ends where the scanner did not")
+        }
+        return decoded.value
+    }
+
+    private func hiredisValue(_ bytes: UnsafeRawBufferPointer) throws(RESPParseError) -> RESPValue {
+        if reader == nil {
+            guard let r = upshift_reader_create() else { fatalError("out of memory creating a RESP reader") }
+            reader = r
+        }
+        let r = reader!
+        _ = redisReaderFeed(r, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count)
+        var raw: UnsafeMutableRawPointer?
+        guard redisReaderGetReply(r, &raw) == REDIS_OK else {
+            throw .malformed(String(cString: upshift_reader_errstr(r)))
+        }
+        guard let raw else { throw .malformed("hiredis did not read a whole frame") }
+        defer {
+            freeReplyObject(raw)
+            // hiredis keeps its buffer's size until the next feed: a large frame's copy goes now.
+            if bytes.count > 1 << 20 {
+                upshift_reader_free(r)
+                reader = nil
+            }
+        }
+        return Self.convert(raw.assumingMemoryBound(to: redisReply.self))
+    }
+
+    /// Drops the bytes of frames already read once they are the larger part of the buffer.
+    private func compact() {
+        guard start > 0 else { return }
+        if start == buffer.count {
+            buffer.removeAll(keepingCapacity: buffer.capacity <= 1 << 20)
+        } else if start >= 64 * 1024 && start * 2 >= buffer.count {
+            buffer.removeFirst(start)
+        } else {
             return
         }
-        guard upshift_reader_current_type(reader) == REDIS_REPLY_STRING else { return }
-        var declared: Int64 = 0
-        for j in 0..<lineEnd {
-            let d = pending[j]
-            guard d >= 48 && d <= 57 else { return }  // "-1" and junk are hiredis's to judge
-            let (m, o1) = declared.multipliedReportingOverflow(by: 10)
-            let (s, o2) = m.addingReportingOverflow(Int64(d - 48))
-            if o1 || o2 { throw fail(RESPParseError(code: .bulkTooLong(declared: .max, limit: limits.maxBulkLength))) }
-            declared = s
-        }
-        if declared > Int64(limits.maxBulkLength) {
-            throw fail(RESPParseError(code: .bulkTooLong(declared: declared, limit: limits.maxBulkLength)))
-        }
+        scanned -= start
+        start = 0
     }
 
     private static func convert(_ r: UnsafeMutablePointer<redisReply>) -> RESPValue {

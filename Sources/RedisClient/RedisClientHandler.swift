@@ -32,7 +32,7 @@ final class RedisClientHandler: ChannelDuplexHandler {
     private let sharedFailure: NIOLockedValueBox<RedisClientError?>?
 
     init(
-        endpoint: String, readTimeout: TimeAmount?, limits: RESPParser.Limits = .server,
+        endpoint: String, readTimeout: TimeAmount?, limits: RESPLimits = .server,
         failure: NIOLockedValueBox<RedisClientError?>? = nil
     ) {
         self.endpoint = endpoint

@@ -13,13 +13,13 @@ public struct RedisConnectionOptions: Sendable {
     public var connectTimeout: TimeAmount
     /// No reply within this time fails every pending request and closes the connection; nil waits forever.
     public var readTimeout: TimeAmount?
-    public var limits: RESPParser.Limits
+    public var limits: RESPLimits
     /// Sends READONLY after login: a cluster replica then serves reads of its master's slots.
     public var readOnly: Bool
 
     /// Options with a 5 s connect timeout and a 30 s read timeout.
     public init(
-        connectTimeout: TimeAmount = .seconds(5), readTimeout: TimeAmount? = .seconds(30), limits: RESPParser.Limits = .server,
+        connectTimeout: TimeAmount = .seconds(5), readTimeout: TimeAmount? = .seconds(30), limits: RESPLimits = .server,
         readOnly: Bool = false
     ) {
         self.connectTimeout = connectTimeout

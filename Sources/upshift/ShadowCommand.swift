@@ -91,11 +91,18 @@ struct ShadowCommand: AsyncParsableCommand {
         config = proxy.configuration
         // written unbuffered: scripts and tests wait for this line to learn the port
         FileHandle.standardOutput.write(Data("shadow listening on \(config.host):\(proxy.port)\n".utf8))
-        if let port = proxy.metricsPort {
-            FileHandle.standardOutput.write(Data("metrics on http://\(config.metricsHost ?? "127.0.0.1"):\(port)/metrics\n".utf8))
+        let metricsHost = config.metricsHost ?? "127.0.0.1"
+        let summary: ShadowSummary
+        do {
+            // until SIGINT or SIGTERM; the proxy and /metrics are Services of one group
+            summary = try await proxy.serve { port in
+                FileHandle.standardOutput.write(Data("metrics on http://\(metricsHost):\(port)/metrics\n".utf8))
+            }
+        } catch {
+            await mirrorSide.close()
+            await answering?.close()
+            throw CLIError("\(error)")
         }
-        _ = await TerminationSignal.wait()
-        let summary = await proxy.shutdown()
         await mirrorSide.close()
         await answering?.close()
         let source = flipped ? (mirrorSide.displayName) : config.primary.description

@@ -97,6 +97,8 @@ struct RESPMalformedTests {
         #expect(throws: RESPParseError.self) { try parser.next() }
         // the parser stays failed: a desynchronised stream is never read on
         #expect(throws: RESPParseError.self) { try parser.next() }
+        parser.feed(Array(repeating: 0x2B, count: 70_000) + Array("+OK\r\n".utf8))
+        #expect(throws: RESPParseError.self) { try parser.next() }
     }
 
     @Test("a declared bulk length over the cap is refused before any payload arrives")

@@ -1,5 +1,4 @@
 import Foundation
-import NIOCore
 import RESP
 import Testing
 
@@ -58,27 +57,6 @@ struct ComparisonTests {
         _ = tracker.executed(keys: key, connection: 2, isWrite: true)
         for _ in 0..<10 { _ = tracker.executed(keys: key, connection: 1, isWrite: true) }
         #expect(tracker.raced(keys: key, connection: 1, since: snap))
-    }
-
-    @Test("the reply reader splits RESP2 and RESP3, deep nesting and pushes, and keeps the exact bytes")
-    func replyReader() throws {
-        var reader = ReplyReader()
-        var deep = ""
-        for _ in 0..<12 { deep += "*1\r\n" }
-        deep += ":7\r\n"
-        let stream = "+OK\r\n%1\r\n$1\r\nf\r\n,1.5\r\n>2\r\n$7\r\nmessage\r\n$2\r\nhi\r\n" + deep + "=8\r\ntxt:abcd\r\n#t\r\n_\r\n$3\r\nab"
-        reader.feed(ByteBuffer(string: stream))
-        var replies: [ReplyReader.Reply] = []
-        while let r = try reader.next() { replies.append(r) }
-        #expect(replies.count == 7)
-        #expect(replies[1].value == .array([.bulk("f"), .bulk("1.5")]))
-        #expect(replies[2].isPush)
-        #expect(String(buffer: replies[3].raw) == deep)
-        #expect(replies[4].value == .bulk("abcd"))
-        #expect(replies[5].value == .integer(1))
-        #expect(replies[6].value == .null)
-        reader.feed(ByteBuffer(string: "c\r\n"))
-        #expect(try reader.next()?.value == .bulk("abc"))
     }
 
     @Test("script digests match Redis's")

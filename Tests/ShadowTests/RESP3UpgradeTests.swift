@@ -1,5 +1,4 @@
 import Foundation
-import NIOCore
 import RESP
 import TestSupport
 import Testing
@@ -14,7 +13,7 @@ import Testing
 /// sends a RESP3 client.
 private final class RawConnection {
     private let fd: Int32
-    private var reader = ReplyReader()
+    private let reader = RESPParser()
 
     init(port: Int, resp3: Bool) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -37,10 +36,10 @@ private final class RawConnection {
         _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
-            if let reply = try reader.next() { return Array(reply.raw.readableBytesView) }
+            if let reply = try reader.nextFrame() { return reply.bytes }
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             guard n > 0 else { throw TestSupportError("connection closed") }
-            reader.feed(ByteBufferAllocator().buffer(bytes: chunk[0..<n]))
+            reader.feed(Array(chunk[0..<n]))
         }
     }
 }
@@ -83,9 +82,9 @@ struct RESP3UpgradeTests {
             let three = try RawConnection(port: server.port, resp3: true)
             for words in Self.commands {
                 let argv = words.map { Array($0.utf8) }
-                var reader = ReplyReader()
-                reader.feed(ByteBufferAllocator().buffer(bytes: try two.exchange(words)))
-                let resp2 = try #require(try reader.next()).value
+                let reader = RESPParser()
+                reader.feed(try two.exchange(words))
+                let resp2 = try #require(try reader.next())
                 var upgraded: [UInt8] = []
                 RESP3Upgrade.encode(resp2, to: argv, into: &upgraded)
                 let expected = try three.exchange(words)

@@ -2,23 +2,6 @@ import RESP
 import UpstashClient
 import UpstashProfile
 
-/// What a session served by a pooled primary (Upstash over REST, a Redis Cluster) does with one command.
-enum PooledStep: Equatable {
-    /// The proxy answers itself with these reply bytes.
-    case reply([UInt8])
-    /// The primary answers: the command joins the next request (`/pipeline` on Upstash).
-    case remote(RESPCommand)
-    /// EXEC: the queued commands go as one transaction (`/multi-exec` on Upstash).
-    case transaction([RESPCommand])
-    /// QUIT: answer, then close the connection.
-    case replyAndClose([UInt8])
-    /// SUBSCRIBE/PSUBSCRIBE on a primary that streams them: each name's stream opened (unless open)
-    /// and confirmed in order, each confirmation answered as Redis does.
-    case subscribe([PooledSubscriptions.Name])
-    /// UNSUBSCRIBE/PUNSUBSCRIBE (or RESET while subscribed): these streams closed, then the reply.
-    case unsubscribe(closing: [PooledSubscriptions.Name], reply: [UInt8])
-}
-
 /// The per-connection state a client expects of Redis and a pooled primary does not keep: MULTI's
 /// queue, the login, the protocol, the database. One command in, one step out; no I/O, so it is tested alone.
 ///

@@ -173,20 +173,20 @@ final class PooledLink: PrimaryLink {
 
     /// Replies typed the way Redis types them for a RESP3 client; `commands` are what each reply answers.
     static func upgrade(_ bytes: [UInt8], _ commands: [RESPCommand], transaction: Bool = false) -> [UInt8] {
-        var reader = ReplyReader()
-        reader.feed(ByteBufferAllocator().buffer(bytes: bytes))
+        let reader = RESPParser()
+        reader.feed(bytes)
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count + 16)
         var next = 0
-        while let reply = try? reader.next() {
-            if transaction, case .array(let results?) = reply.value, results.count == commands.count {
+        while let value = try? reader.next() {
+            if transaction, case .array(let results?) = value, results.count == commands.count {
                 out += Array("*\(results.count)\r\n".utf8)
                 for (r, c) in zip(results, commands) { RESP3Upgrade.encode(r, to: c.arguments, into: &out) }
             } else if !transaction, next < commands.count {
-                RESP3Upgrade.encode(reply.value, to: commands[next].arguments, into: &out)
+                RESP3Upgrade.encode(value, to: commands[next].arguments, into: &out)
                 next += 1
             } else {
-                RESP3Upgrade.encode(reply.value, as: .plain, into: &out)
+                RESP3Upgrade.encode(value, as: .plain, into: &out)
             }
         }
         return out

@@ -8,7 +8,7 @@ import RedisClient
 ///
 /// The client's bytes are framed as redis-server frames them (`RequestParser`) and forwarded as
 /// they came; the primary's bytes go back untouched as they arrive and are only scanned for reply
-/// boundaries (`ReplyScanner`), so replies of any size or depth pass through. A reply's value is
+/// boundaries (`RESPFrameScanner`), so replies of any size or depth pass through. A reply's value is
 /// read only when it is mirrored. Commands whose reply changes how what follows is read (AUTH,
 /// SELECT, HELLO, SUBSCRIBE, SYNC…) are barriers: nothing behind them is framed before their reply.
 struct ClientSessionState {
@@ -80,7 +80,7 @@ struct ClientSessionState {
     var parser: RequestParser
     var input = ByteBuffer()
     var awaiting = CircularBuffer<Pending>()
-    var scanner = ReplyScanner()
+    var scanner = RESPFrameScanner(limits: .relay)
     /// The head reply's bytes from earlier chunks, when its value is needed.
     var capture: ByteBuffer?
     /// The head reply's value is needed, and where it began in the current chunk.
@@ -97,8 +97,6 @@ struct ClientSessionState {
     var random: SplitMix64
     var held = CircularBuffer<Held>()
     var nextToken: UInt64 = 0
-    /// The first byte of the reply being read (`-` for an error).
-    var replyFirstByte: UInt8 = 0
     /// The proxy's own SELECT, to go out before anything else the client sends.
     var pendingSelect: ByteBuffer?
     /// When the primary's latest bytes arrived (Unix milliseconds).

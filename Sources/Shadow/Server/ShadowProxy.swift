@@ -4,9 +4,13 @@ import NIOCore
 import NIOPosix
 import RESP
 import RedisClient
+import ServiceLifecycle
 
 /// `upshift shadow`: a RESP proxy that answers from the primary, mirrors to the other side,
 /// compares the replies and records every divergence.
+///
+/// A Service: `run()` serves until the ServiceGroup shuts down gracefully, then drains (`shutdown()`);
+/// `serve(onMetricsRunning:)` runs it with its `/metrics` endpoint in one group until SIGINT or SIGTERM.
 public final class ShadowProxy: Sendable {
     public let configuration: ShadowConfiguration
     /// Live counters (also served on `--metrics`).
@@ -15,19 +19,18 @@ public final class ShadowProxy: Sendable {
     public let divergentKeys: DivergentKeys
     let engine: ShadowEngine
     private let serverChannel: any Channel
-    private let metricsChannel: (any Channel)?
+    private let logger: Logger
+    /// What the run saw, once `run()` has shut it down.
+    private let finished = NIOLockedValueBox<ShadowSummary?>(nil)
     private let clients: NIOLockedValueBox<[ObjectIdentifier: any Channel]>
     private let keysWriter: Task<Void, Never>?
 
     /// The port it listens on (the chosen one when configured with port 0).
     public var port: Int { serverChannel.localAddress?.port ?? configuration.port }
 
-    /// The port `/metrics` is served on, when enabled.
-    public var metricsPort: Int? { metricsChannel?.localAddress?.port }
-
     private init(
         configuration: ShadowConfiguration, metrics: ShadowMetrics, divergentKeys: DivergentKeys, engine: ShadowEngine,
-        serverChannel: any Channel, metricsChannel: (any Channel)?, clients: NIOLockedValueBox<[ObjectIdentifier: any Channel]>,
+        serverChannel: any Channel, logger: Logger, clients: NIOLockedValueBox<[ObjectIdentifier: any Channel]>,
         keysWriter: Task<Void, Never>?
     ) {
         self.configuration = configuration
@@ -35,7 +38,7 @@ public final class ShadowProxy: Sendable {
         self.divergentKeys = divergentKeys
         self.engine = engine
         self.serverChannel = serverChannel
-        self.metricsChannel = metricsChannel
+        self.logger = logger
         self.clients = clients
         self.keysWriter = keysWriter
     }
@@ -93,15 +96,6 @@ public final class ShadowProxy: Sendable {
         } catch {
             throw ShadowError("cannot listen on \(configuration.host):\(configuration.port): \(error)")
         }
-        var metricsChannel: (any Channel)? = nil
-        if let host = configuration.metricsHost, let port = configuration.metricsPort {
-            do {
-                metricsChannel = try await MetricsServer.start(host: host, port: port, metrics: metrics)
-            } catch {
-                try? await server.close()
-                throw ShadowError("cannot serve metrics on \(host):\(port): \(error)")
-            }
-        }
         var keysWriter: Task<Void, Never>? = nil
         if let path = configuration.keysOutPath {
             keysWriter = Task {
@@ -120,7 +114,7 @@ public final class ShadowProxy: Sendable {
             ])
         return ShadowProxy(
             configuration: configuration, metrics: metrics, divergentKeys: divergent, engine: engine, serverChannel: server,
-            metricsChannel: metricsChannel, clients: clients, keysWriter: keysWriter)
+            logger: logger, clients: clients, keysWriter: keysWriter)
     }
 
     /// Event loop groups of a chosen size, made once per size and kept for the process's life.
@@ -156,10 +150,48 @@ public final class ShadowProxy: Sendable {
             }
         }
         if let log = engine.log { try? await NIOThreadPool.singleton.runIfActive { log.flushNow() } }
-        try? await metricsChannel?.close()
         return ShadowSummary(
             metrics: metrics.snapshot, divergentKeys: divergentKeys.count, keysOverflowed: divergentKeys.overflowed,
             keysOutPath: configuration.keysOutPath, keysError: keysError, mismatchLogPath: configuration.mismatchLogPath,
             lostRecords: engine.log?.lostRecords ?? 0)
+    }
+}
+
+extension ShadowProxy: Service {
+    /// Serves until the group shuts down gracefully (or is cancelled), then drains as `shutdown()`;
+    /// `serve` returns what it saw.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        let summary = await shutdown()
+        finished.withLockedValue { $0 = summary }
+    }
+
+    /// Serves the proxy and, when configured, `/metrics` as one ServiceGroup until SIGINT or SIGTERM,
+    /// then shuts both down (the proxy first, so the endpoint answers while it drains) and returns
+    /// the run's summary. `onMetricsRunning` receives the metrics port once it is bound.
+    public func serve(onMetricsRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws -> ShadowSummary {
+        var services: [any Service] = []
+        if let host = configuration.metricsHost, let port = configuration.metricsPort {
+            services.append(
+                MetricsEndpoint.application(metrics: metrics, host: host, port: port, logger: logger, onRunning: onMetricsRunning))
+        }
+        // A group stops its services last to first.
+        services.append(self)
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        var failure: (any Error)?
+        do {
+            try await group.run()
+        } catch {
+            failure = error
+        }
+        let summary = finished.withLockedValue { $0 }
+        if let failure {
+            if let host = configuration.metricsHost, let port = configuration.metricsPort {
+                throw ShadowError("cannot serve metrics on \(host):\(port): \(failure)")
+            }
+            throw failure
+        }
+        if let summary { return summary }
+        return await shutdown()
     }
 }

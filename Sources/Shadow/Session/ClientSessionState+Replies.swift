@@ -33,13 +33,13 @@ extension ClientSessionState {
             var pos = 0
             while pos < raw.count && !switched {
                 if scanner.atBoundary {
-                    startReply(first: raw[pos], at: pos)
+                    startReply(at: pos)
                     if isSwallow(awaiting.first), let from = keepFrom {
                         keep(from..<pos)
                         keepFrom = nil
                     }
                 }
-                let found: (end: Int, push: Bool)?
+                let found: RESPFrameScanner.Frame?
                 do {
                     found = try scanner.next(raw, from: pos)
                 } catch {
@@ -59,9 +59,9 @@ extension ClientSessionState {
                     }
                 }
                 pos = end
-                guard let (_, push) = found else { break }
+                guard let found else { break }
                 capture = nil
-                let outcome = replyCompleted(push: push, bytes: bytes, mirrors: &mirrors)
+                let outcome = replyCompleted(push: found.isPush, isError: found.isError, bytes: bytes, mirrors: &mirrors)
                 if keepFrom == nil && !isSwallowing { keepFrom = pos }
                 switch outcome {
                 case .continue: break
@@ -119,8 +119,7 @@ extension ClientSessionState {
     }
 
     /// A reply begins at `start`: keep its bytes when its value is needed.
-    private mutating func startReply(first: UInt8, at start: Int) {
-        replyFirstByte = first
+    private mutating func startReply(at start: Int) {
         captureOverflow = false
         capture = nil
         wantsBytes = policy.dualWrite || needsValue(awaiting.first)
@@ -147,8 +146,7 @@ extension ClientSessionState {
     }
 
     /// One whole reply arrived: pair it with its command and act on it.
-    private mutating func replyCompleted(push: Bool, bytes: ByteBuffer?, mirrors: inout [Mirroring]) -> Outcome {
-        let isError = replyFirstByte == UInt8(ascii: "-") || replyFirstByte == UInt8(ascii: "!")
+    private mutating func replyCompleted(push: Bool, isError: Bool, bytes: ByteBuffer?, mirrors: inout [Mirroring]) -> Outcome {
         if push, !isSubscribe(awaiting.first) {
             // Out of band (RESP3 pub/sub, invalidations): not the answer to anything.
             if policy.dualWrite, let bytes { held.append(Held(bytes: bytes, token: 0, ready: true)) }
@@ -322,24 +320,6 @@ extension ClientSessionState {
 
     /// A whole reply's value in RESP2 shapes; nil when it is deeper than values are built.
     static func value(_ bytes: ByteBuffer) -> RESPValue? {
-        // The usual answers to writes, read without a reader.
-        if let quick = bytes.withUnsafeReadableBytes({ raw -> RESPValue? in
-            guard raw.count >= 3, raw[raw.count - 2] == 13 else { return nil }
-            let body = UnsafeRawBufferPointer(rebasing: raw[1..<(raw.count - 2)])
-            switch raw[0] {
-            case UInt8(ascii: "+"): return body.elementsEqual([79, 75]) ? .ok : .simpleString(Array(body))
-            case UInt8(ascii: ":"): return RequestParser.integer(body, 0..<body.count).map { .integer($0) }
-            case UInt8(ascii: "$"):
-                guard let nl = body.firstIndex(of: 13) else { return body.elementsEqual([45, 49]) ? .null : nil }
-                guard let n = RequestParser.integer(body, 0..<nl), Int(n) == body.count - nl - 2 else { return nil }
-                return .bulkString(Array(body[(nl + 2)...]))
-            default: return nil
-            }
-        }) {
-            return quick
-        }
-        var reader = ReplyReader()
-        reader.feed(bytes)
-        return (try? reader.next())??.value
+        bytes.withUnsafeReadableBytes { RESPParser.value(ofFrame: $0) }
     }
 }

@@ -2,58 +2,6 @@ import RESP
 import RedisClient
 import UpstashProfile
 
-/// What the proxy needs to know about one command to route, mirror and compare it.
-struct CommandTraits: Sendable, Equatable {
-    /// Commands whose handling is more than "forward, maybe mirror".
-    enum Special: Sendable, Equatable {
-        case none
-        case multi
-        case exec
-        case discard
-        case select
-        case subscribe
-        case hello
-        case auth
-        case reset
-        /// SYNC, PSYNC: the connection becomes a replication stream.
-        case replication
-        case eval
-        case evalsha
-        case scriptLoad
-        case scriptFlush
-    }
-
-    var special: Special = .none
-    /// May change data: mirrored as a write.
-    var mayWrite = true
-    /// Its reply may legitimately differ between two servers holding the same data.
-    var nondeterministic = false
-    /// Only the order of its reply's elements may differ (SMEMBERS, HGETALL…).
-    var orderInsensitive = false
-    /// Its reply is a flat list of field/value pairs (compare pairs, not elements).
-    var pairs = false
-    /// TTL-like reply and its unit in milliseconds (1000 for TTL, 1 for PTTL), nil otherwise.
-    var ttlUnitMs: Int64?
-    /// Why Upstash refuses it over REST, when that does not depend on the arguments.
-    var refusal: UpstashCompatibility.Refusal?
-    /// The refusal depends on the arguments (SELECT n, XREAD BLOCK): ask per command.
-    var refusalDependsOnArguments = false
-    /// Worth sending to the mirror at all (server introspection such as INFO or COMMAND is not).
-    var mirrorable = true
-    /// Its reply says something about the two sides' data (PUBLISH counts subscribers, which differ by design).
-    var comparable = true
-    /// A script or function (EVAL*, FCALL*): its reply may carry text of the client's.
-    var isScript = false
-    /// EVAL/EVALSHA: a write unless its script declares `#!lua flags=no-writes` (asked per command).
-    var writeDependsOnScript = false
-    /// A blocking pop: mirrored as the non-blocking pop of what the primary returned (`MirrorEffect`).
-    var blockingPop = false
-    /// Not in the primary's command table: the primary refuses it, nothing ran.
-    var unknown = false
-    /// The upper-case name, for counts and records.
-    var name: String = ""
-}
-
 /// Derives `CommandTraits` from the server's own `COMMAND` metadata plus the Upstash profile.
 /// One per client session, so its cache needs no lock.
 final class CommandClassifier {
@@ -203,21 +151,5 @@ final class CommandClassifier {
 
     private func lowercased(_ bytes: [UInt8]) -> [UInt8] {
         bytes.map { ($0 >= 65 && $0 <= 90) ? $0 + 32 : $0 }
-    }
-}
-
-/// A command name of up to 16 bytes, lower-cased and packed, so a lookup allocates nothing.
-struct NameKey: Hashable {
-    var a: UInt64 = 0
-    var b: UInt64 = 0
-    var count: UInt8
-
-    init?(_ name: UnsafeRawBufferPointer) {
-        guard name.count <= 16 else { return nil }
-        count = UInt8(name.count)
-        for (i, c) in name.enumerated() {
-            let l = UInt64((c >= 65 && c <= 90) ? c + 32 : c)
-            if i < 8 { a |= l << (UInt64(i) * 8) } else { b |= l << (UInt64(i - 8) * 8) }
-        }
     }
 }

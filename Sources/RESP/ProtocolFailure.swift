@@ -1,6 +1,6 @@
 /// Why a client's stream cannot be read further: the client gets `-ERR Protocol error: …` (Redis's
 /// own words), then the connection is closed, as redis-server does.
-enum ProtocolFailure: Error, Equatable {
+public enum ProtocolFailure: Error, Equatable, Sendable {
     case tooBigInlineRequest
     case unbalancedQuotes
     case tooBigMultibulkCount
@@ -14,7 +14,7 @@ enum ProtocolFailure: Error, Equatable {
     case requestTooLarge(Int)
 
     /// The error reply the client gets, as redis-server words it.
-    var reply: [UInt8] {
+    public var reply: [UInt8] {
         let text: String
         switch self {
         case .requestTooLarge(let limit):
@@ -28,7 +28,7 @@ enum ProtocolFailure: Error, Equatable {
     }
 
     /// The reason without any byte of the client's: for records, logs and metrics.
-    var reason: String {
+    public var reason: String {
         switch self {
         case .tooBigInlineRequest: return "too big inline request"
         case .unbalancedQuotes: return "unbalanced quotes in request"

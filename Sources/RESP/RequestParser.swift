@@ -5,23 +5,29 @@
 ///
 /// Incremental and copy-free: it is handed the unconsumed bytes (starting at a command's first byte)
 /// each time more arrive and resumes where it stopped; a partial command's bytes are never copied.
-struct RequestParser {
+public struct RequestParser: Sendable {
     /// How much one client may send.
-    struct Limits: Sendable, Equatable {
+    public struct Limits: Sendable, Equatable {
         /// Longest bulk argument (redis-server's `proto-max-bulk-len`).
-        var maxBulk: Int = 512 * 1024 * 1024
+        public var maxBulk: Int
         /// Largest request (one command's bytes, all arguments together).
-        var maxRequest: Int = 512 * 1024 * 1024
+        public var maxRequest: Int
         /// Largest multibulk count (redis-server's own cap).
-        var maxMultibulk: Int = Int(Int32.max)
+        public var maxMultibulk: Int
 
-        static let unauthenticatedMultibulk = 10
-        static let unauthenticatedBulk = 16 * 1024
-        static let maxInline = 64 * 1024
+        public init(maxBulk: Int = 512 * 1024 * 1024, maxRequest: Int = 512 * 1024 * 1024, maxMultibulk: Int = Int(Int32.max)) {
+            self.maxBulk = maxBulk
+            self.maxRequest = maxRequest
+            self.maxMultibulk = maxMultibulk
+        }
+
+        public static let unauthenticatedMultibulk = 10
+        public static let unauthenticatedBulk = 16 * 1024
+        public static let maxInline = 64 * 1024
     }
 
     /// One framed command, `length` bytes from the start of what was handed in.
-    enum Frame: Equatable {
+    public enum Frame: Equatable, Sendable {
         /// A RESP array of bulk strings: forwarded as it came. `name` is the first argument's position.
         case multibulk(length: Int, count: Int, name: Range<Int>)
         /// An inline line, already split into arguments (never empty).
@@ -30,9 +36,9 @@ struct RequestParser {
         case ignored(length: Int)
     }
 
-    let limits: Limits
+    public let limits: Limits
     /// The client has logged in (or the primary needs no login): the small limits no longer apply.
-    var authenticated: Bool
+    public var authenticated: Bool
 
     private var remaining = 0
     private var count = 0
@@ -40,18 +46,18 @@ struct RequestParser {
     private var bulk = -1
     private var name: Range<Int> = 0..<0
     /// Bytes the partial command needs in all, when known: the caller reserves room for them once.
-    private(set) var wanted = 0
+    public private(set) var wanted = 0
 
-    init(limits: Limits, authenticated: Bool) {
+    public init(limits: Limits, authenticated: Bool) {
         self.limits = limits
         self.authenticated = authenticated
     }
 
     /// True while a command is partly read.
-    var inCommand: Bool { remaining > 0 }
+    public var inCommand: Bool { remaining > 0 }
 
     /// The next command at the start of `bytes`, nil when more bytes are needed.
-    mutating func next(_ bytes: UnsafeRawBufferPointer) throws(ProtocolFailure) -> Frame? {
+    public mutating func next(_ bytes: UnsafeRawBufferPointer) throws(ProtocolFailure) -> Frame? {
         if remaining == 0 {
             guard let first = bytes.first else { return nil }
             if first != UInt8(ascii: "*") { return try inline(bytes) }
@@ -60,7 +66,7 @@ struct RequestParser {
                 return nil
             }
             guard r + 1 < bytes.count else { return nil }
-            guard let n = Self.integer(bytes, 1..<r), n <= Int64(limits.maxMultibulk) else { throw .invalidMultibulkLength }
+            guard let n = RedisInteger.parse(bytes, 1..<r), n <= Int64(limits.maxMultibulk) else { throw .invalidMultibulkLength }
             if n > Int64(Limits.unauthenticatedMultibulk) && !authenticated { throw .unauthenticatedMultibulkLength }
             if n <= 0 { return .ignored(length: r + 2) }
             remaining = Int(n)
@@ -78,7 +84,7 @@ struct RequestParser {
                 guard r + 1 < bytes.count else { return nil }
                 let marker = bytes[position]
                 guard marker == UInt8(ascii: "$") else { throw reset(.expectedDollar(marker)) }
-                guard let n = Self.integer(bytes, position + 1..<r), n >= 0, n <= Int64(limits.maxBulk) else {
+                guard let n = RedisInteger.parse(bytes, position + 1..<r), n >= 0, n <= Int64(limits.maxBulk) else {
                     throw reset(.invalidBulkLength)
                 }
                 if n > Int64(Limits.unauthenticatedBulk) && !authenticated { throw reset(.unauthenticatedBulkLength) }
@@ -121,7 +127,7 @@ struct RequestParser {
 
     /// Where `byte` first occurs from `start`, nil when it does not or a NUL comes first: redis-server
     /// searches its query buffer with `strchr`.
-    static func find(_ byte: UInt8, in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+    public static func find(_ byte: UInt8, in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
         var i = start
         let n = bytes.count
         while i < n {
@@ -133,44 +139,13 @@ struct RequestParser {
         return nil
     }
 
-    /// redis-server's `string2ll`: optional `-`, no leading zeros, no `+`, no blanks, at most 20 characters.
-    static func integer(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int64? {
-        let n = range.count
-        guard n > 0, n < 21 else { return nil }
-        var i = range.lowerBound
-        if n == 1 && bytes[i] == UInt8(ascii: "0") { return 0 }
-        var negative = false
-        if bytes[i] == UInt8(ascii: "-") {
-            negative = true
-            i += 1
-            guard i < range.upperBound else { return nil }
-        }
-        guard bytes[i] >= UInt8(ascii: "1") && bytes[i] <= UInt8(ascii: "9") else { return nil }
-        var v: UInt64 = 0
-        while i < range.upperBound {
-            let d = bytes[i]
-            guard d >= UInt8(ascii: "0") && d <= UInt8(ascii: "9") else { return nil }
-            let (m, o1) = v.multipliedReportingOverflow(by: 10)
-            let (s, o2) = m.addingReportingOverflow(UInt64(d - UInt8(ascii: "0")))
-            guard !o1, !o2 else { return nil }
-            v = s
-            i += 1
-        }
-        if negative {
-            guard v <= UInt64(Int64.max) + 1 else { return nil }
-            return v == UInt64(Int64.max) + 1 ? Int64.min : -Int64(v)
-        }
-        guard v <= UInt64(Int64.max) else { return nil }
-        return Int64(v)
-    }
-
     /// The arguments of a multibulk command framed at the start of `bytes` (its `length` bytes).
-    static func arguments(_ bytes: UnsafeRawBufferPointer, count: Int) -> [[UInt8]] {
+    public static func arguments(_ bytes: UnsafeRawBufferPointer, count: Int) -> [[UInt8]] {
         var out: [[UInt8]] = []
         out.reserveCapacity(count)
         guard var i = find(13, in: bytes, from: 1).map({ $0 + 2 }) else { return out }
         for _ in 0..<count {
-            guard let r = find(13, in: bytes, from: i), let n = integer(bytes, i + 1..<r) else { break }
+            guard let r = find(13, in: bytes, from: i), let n = RedisInteger.parse(bytes, i + 1..<r) else { break }
             let start = r + 2
             out.append(Array(bytes[start..<(start + Int(n))]))
             i = start + Int(n) + 2

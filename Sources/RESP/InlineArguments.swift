@@ -3,9 +3,9 @@
 /// escapes `\xHH`, `\n`, `\r`, `\t`, `\b`, `\a` and `\<any>`; 'single quotes' take only `\'`; a
 /// quote may open in the middle of an argument; a closing quote must be followed by a blank or the
 /// end of the line; a NUL byte ends the line.
-enum InlineArguments {
+public enum InlineArguments {
     /// The arguments of one inline line (without its line ending); nil when the quotes are unbalanced.
-    static func split(_ line: UnsafeRawBufferPointer) -> [[UInt8]]? {
+    public static func split(_ line: UnsafeRawBufferPointer) -> [[UInt8]]? {
         var args: [[UInt8]] = []
         let n = line.count
         var i = 0
@@ -15,31 +15,20 @@ enum InlineArguments {
             while at(i) != 0 && isBlank(at(i)) { i += 1 }
             guard at(i) != 0 else { return args }
             var current: [UInt8] = []
-            var inDouble = false
-            var inSingle = false
+            // The quote an argument is inside: `"` takes escapes, `'` only `\'`.
+            var quote: UInt8?
             var done = false
             while !done {
                 let c = at(i)
-                if inDouble {
-                    if c == UInt8(ascii: "\\"), at(i + 1) == UInt8(ascii: "x"), let h = hex(at(i + 2)), let l = hex(at(i + 3)) {
+                if let q = quote {
+                    let double = q == UInt8(ascii: "\"")
+                    if double, c == UInt8(ascii: "\\"), at(i + 1) == UInt8(ascii: "x"), let h = hex(at(i + 2)), let l = hex(at(i + 3)) {
                         current.append(h * 16 + l)
                         i += 3
-                    } else if c == UInt8(ascii: "\\"), at(i + 1) != 0 {
+                    } else if c == UInt8(ascii: "\\"), at(i + 1) != 0, double || at(i + 1) == UInt8(ascii: "'") {
                         i += 1
-                        current.append(unescaped(at(i)))
-                    } else if c == UInt8(ascii: "\"") {
-                        if at(i + 1) != 0 && !isBlank(at(i + 1)) { return nil }
-                        done = true
-                    } else if c == 0 {
-                        return nil
-                    } else {
-                        current.append(c)
-                    }
-                } else if inSingle {
-                    if c == UInt8(ascii: "\\"), at(i + 1) == UInt8(ascii: "'") {
-                        i += 1
-                        current.append(UInt8(ascii: "'"))
-                    } else if c == UInt8(ascii: "'") {
+                        current.append(double ? unescaped(at(i)) : at(i))
+                    } else if c == q {
                         if at(i + 1) != 0 && !isBlank(at(i + 1)) { return nil }
                         done = true
                     } else if c == 0 {
@@ -50,8 +39,7 @@ enum InlineArguments {
                 } else {
                     switch c {
                     case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"), 0: done = true
-                    case UInt8(ascii: "\""): inDouble = true
-                    case UInt8(ascii: "'"): inSingle = true
+                    case UInt8(ascii: "\""), UInt8(ascii: "'"): quote = c
                     default: current.append(c)
                     }
                 }

@@ -13,24 +13,3 @@ protocol PrimaryLink: AnyObject {
     /// Ends the link; replies still owed are dropped.
     func close()
 }
-
-/// A TCP connection to a Redis primary: bytes pass through untouched.
-final class ChannelLink: PrimaryLink {
-    let channel: any Channel
-
-    init(_ channel: any Channel) {
-        self.channel = channel
-    }
-
-    func send(_ bytes: ByteBuffer) {
-        channel.writeAndFlush(bytes, promise: nil)
-    }
-
-    func setReading(_ on: Bool) {
-        try? channel.syncOptions?.setOption(.autoRead, value: on)
-    }
-
-    func close() {
-        channel.close(promise: nil)
-    }
-}

@@ -149,7 +149,7 @@ struct MirrorEffect: Equatable {
     }
 
     private static func integer(_ bytes: [UInt8]) -> Int64? {
-        bytes.withUnsafeBytes { RequestParser.integer($0, 0..<$0.count) }
+        RedisInteger.parse(bytes)
     }
 
     private static func contains(_ text: [UInt8], _ needle: String) -> Bool {

@@ -125,11 +125,14 @@ public struct PooledPrimary: Sendable {
     }
 
     private static func countReplies(_ bytes: [UInt8]) -> Int? {
-        var reader = ReplyReader()
-        reader.feed(ByteBufferAllocator().buffer(bytes: bytes))
+        var scanner = RESPFrameScanner(limits: .relay)
         var n = 0
+        var at = 0
         do {
-            while try reader.next() != nil { n += 1 }
+            while let frame = try bytes.withUnsafeBytes({ raw throws(RESPParseError) in try scanner.next(raw, from: at) }) {
+                n += 1
+                at = frame.end
+            }
         } catch {
             return nil
         }
