@@ -1,55 +1,7 @@
 import JSON
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 import RESP
-
-/// What the event-loop fast path shares across connections.
-struct FastPathService: Sendable {
-    let executor: GatewayExecutor
-    let connections: LoopConnections
-    let configuration: GatewayConfiguration
-    let syncTokens: SyncTokens
-    let logger: Logger
-    private let token: [UInt8]
-    private let readOnlyToken: [UInt8]?
-
-    init(executor: GatewayExecutor, configuration: GatewayConfiguration, syncTokens: SyncTokens, logger: Logger) {
-        self.executor = executor
-        self.connections = LoopConnections(url: configuration.redis)
-        self.configuration = configuration
-        self.syncTokens = syncTokens
-        self.logger = logger
-        self.token = Array(configuration.token.utf8)
-        self.readOnlyToken = configuration.readOnlyToken.map { Array($0.utf8) }
-    }
-
-    /// Whether the token is the read-only one; nil for anything the fast path leaves to the full path
-    /// (no token, a wrong one, an ACL user's).
-    func access(authorization: [UInt8]?, query: ArraySlice<UInt8>?) -> Bool? {
-        var presented: [UInt8]?
-        if let header = authorization {
-            guard header.count > 7, Self.isBearer(header) else { return nil }
-            presented = Array(header.dropFirst(7))
-        } else if let query {
-            for pair in query.split(separator: UInt8(ascii: "&")) where pair.starts(with: Self.tokenParameter) {
-                presented = RequestCommands.percentDecode(Array(pair.dropFirst(7)))
-            }
-        }
-        guard let presented else { return nil }
-        if constantTimeEqual(presented, token) { return false }
-        if let readOnlyToken, constantTimeEqual(presented, readOnlyToken) { return true }
-        return nil
-    }
-
-    private static let tokenParameter: [UInt8] = Array("_token=".utf8)
-    private static let bearer: [UInt8] = Array("bearer ".utf8)
-
-    private static func isBearer(_ header: [UInt8]) -> Bool {
-        for (k, c) in bearer.enumerated() where (header[k] >= 65 && header[k] <= 90 ? header[k] | 0x20 : header[k]) != c { return false }
-        return true
-    }
-}
 
 /// The gateway's common requests served where they arrive, on the connection's event loop, read
 /// straight off the socket: one command or a /pipeline of commands that need no round trip to decide
@@ -91,6 +43,11 @@ final class FastPath: ChannelInboundHandler, RemovableChannelHandler, FullPathOb
     private var mode = Mode.reading
     private var pending: ByteBuffer?
     private var draining = false
+    /// Inside a read from the socket, whose channelReadComplete follows.
+    private var inReadCycle = false
+    /// Bytes went on to NIO's parser since the last channelReadComplete went down: Hummingbird's
+    /// async channel delivers what it read only on one.
+    private var forwardedSinceComplete = false
     private var context: ChannelHandlerContext?
     private var connection: LoopConnection?
 
@@ -127,12 +84,14 @@ final class FastPath: ChannelInboundHandler, RemovableChannelHandler, FullPathOb
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         lastActivity = .now()
+        inReadCycle = true
         var bytes = unwrapInboundIn(data)
         switch mode {
         case .closed:
             return
         case .passthrough:
             if owed == 0, !fullPathReading { armHeadTimer() }
+            forwardedSinceComplete = true
             context.fireChannelRead(data)
             return
         default:
@@ -144,6 +103,15 @@ final class FastPath: ChannelInboundHandler, RemovableChannelHandler, FullPathOb
             pending!.writeBuffer(&bytes)
         }
         drain(context)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        inReadCycle = false
+        // Only after bytes went on: a read served here has nothing to complete behind this handler.
+        if forwardedSinceComplete {
+            forwardedSinceComplete = false
+            context.fireChannelReadComplete()
+        }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -185,14 +153,22 @@ final class FastPath: ChannelInboundHandler, RemovableChannelHandler, FullPathOb
     private func drain(_ context: ChannelHandlerContext) {
         guard !draining else { return }
         draining = true
-        defer { draining = false }
+        defer {
+            draining = false
+            // Bytes handed on outside a read (after an answer, or after Hummingbird's response) are
+            // completed here, or Hummingbird would not see them until the client sent more.
+            if forwardedSinceComplete, !inReadCycle {
+                forwardedSinceComplete = false
+                context.fireChannelReadComplete()
+            }
+        }
         while var buffer = pending {
             switch mode {
             case .closed, .answering:
                 return
             case .passthrough:
                 pending = nil
-                context.fireChannelRead(wrapInboundOut(buffer))
+                forward(buffer, context)
                 return
             case .awaitingFullPath:
                 if owed > 0 { return }
@@ -203,7 +179,7 @@ final class FastPath: ChannelInboundHandler, RemovableChannelHandler, FullPathOb
                 let part = buffer.readSlice(length: n)!
                 pending = buffer.readableBytes > 0 ? buffer : nil
                 mode = remaining == n ? .awaitingFullPath : .forwarding(remaining: remaining - n)
-                context.fireChannelRead(wrapInboundOut(part))
+                forward(part, context)
             case .reading:
                 if buffer.readableBytes == 0 {
                     pending = nil
@@ -234,13 +210,18 @@ final class FastPath: ChannelInboundHandler, RemovableChannelHandler, FullPathOb
                         buffer.moveReaderIndex(forwardBy: head.length)
                         pending = buffer.readableBytes > 0 ? buffer : nil
                         mode = .awaitingFullPath
-                        context.fireChannelRead(wrapInboundOut(request))
+                        forward(request, context)
                     } else {
                         mode = .forwarding(remaining: head.length)
                     }
                 }
             }
         }
+    }
+
+    private func forward(_ bytes: ByteBuffer, _ context: ChannelHandlerContext) {
+        forwardedSinceComplete = true
+        context.fireChannelRead(wrapInboundOut(bytes))
     }
 
     /// The route, query and access of a request the fast path may serve; nil to hand it on.
@@ -464,22 +445,6 @@ extension ByteBuffer {
                 v /= 10
             } while i > 0
             return digits
-        }
-    }
-}
-
-/// The `Upstash-Sync-Token` each response carries: a counter shared by both paths.
-final class SyncTokens: Sendable {
-    private let counter = NIOLockedValueBox<UInt64>(0)
-
-    func next() -> String {
-        "gw-\(nextNumber())"
-    }
-
-    func nextNumber() -> UInt64 {
-        counter.withLockedValue {
-            $0 += 1
-            return $0
         }
     }
 }
