@@ -3,13 +3,13 @@ import Testing
 @testable import Gateway
 
 /// The fast path's head reader: it frames what it is sure of and leaves the rest to NIO's parser.
-@Suite struct RequestHeadTests {
+@Suite struct GatewayRequestHeadTests {
     private func parse(_ text: String) -> RequestHead.Parse {
         Array(text.utf8).withUnsafeBytes { RequestHead.parse($0) }
     }
 
     @Test func aPathFormGetIsFramed() throws {
-        let head = try #require(head(parse("GET /get/k HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n\r\n")))
+        let head = try #require(framed(parse("GET /get/k HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n\r\n")))
         #expect(head.method == .get)
         #expect(head.target == Array("/get/k".utf8))
         #expect(head.authorization == Array("Bearer t".utf8))
@@ -18,7 +18,7 @@ import Testing
 
     @Test func aBodyIsCountedAndHeaderNamesIgnoreCase() throws {
         let text = "POST / HTTP/1.1\r\ncontent-LENGTH:  11 \r\nupstash-encoding: base64\r\nConnection: close\r\n\r\n[\"GET\",\"k\"]"
-        let head = try #require(head(parse(text)))
+        let head = try #require(framed(parse(text)))
         #expect(head.method == .post && head.contentLength == 11 && head.length == text.utf8.count)
         #expect(head.encoding == Array("base64".utf8) && head.close)
     }
@@ -56,7 +56,7 @@ import Testing
             "Upstash-Response-Format: resp2", "Expect: 100-continue", "Upgrade: h2c", "Connection: upgrade",
             "Authorization: Bearer a\r\nAuthorization: Bearer b",
         ] {
-            let head = try #require(head(parse("POST / HTTP/1.1\r\n\(extra)\r\n\r\n")))
+            let head = try #require(framed(parse("POST / HTTP/1.1\r\n\(extra)\r\n\r\n")))
             #expect(head.needsFullPath, "\(extra)")
         }
     }
@@ -64,12 +64,12 @@ import Testing
     @Test func aTargetWithOtherBytesIsNotReadHere() throws {
         let raw: [UInt8] = Array("GET /get/".utf8) + [0xC3, 0xA9] + Array(" HTTP/1.1\r\n\r\n".utf8)
         let parsed = raw.withUnsafeBytes { RequestHead.parse($0) }
-        #expect(try #require(head(parsed)).target == nil)
-        #expect(try #require(head(parse("OPTIONS * HTTP/1.1\r\n\r\n"))).target == nil)
-        #expect(try #require(head(parse("PUT /set/k/v HTTP/1.1\r\n\r\n"))).method == .other)
+        #expect(try #require(framed(parsed)).target == nil)
+        #expect(try #require(framed(parse("OPTIONS * HTTP/1.1\r\n\r\n"))).target == nil)
+        #expect(try #require(framed(parse("PUT /set/k/v HTTP/1.1\r\n\r\n"))).method == .other)
     }
 
-    private func head(_ parse: RequestHead.Parse) -> RequestHead? {
+    private func framed(_ parse: RequestHead.Parse) -> RequestHead? {
         if case .head(let h) = parse { return h }
         return nil
     }
