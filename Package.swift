@@ -196,6 +196,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "GatewayTests",
+            dependencies: ["Gateway"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "CLITests",
             dependencies: ["RESP", "RedisClient", "TestSupport"],
             swiftSettings: strict

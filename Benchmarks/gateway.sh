@@ -3,10 +3,14 @@
 # and wrk → webdis (Debian's C HTTP→Redis gateway, `UPSHIFT_SETUP_BENCH=1 scripts/setup.sh` installs it)
 # → the same redis-server, same load: single commands one per request (the path form both serve, and the
 # gateway's JSON body), then 100-command /pipeline bodies beside redis-benchmark -P 100.
+# ROUNDS rounds (default 3), each running every workload on the gateway and then at once on webdis, so a
+# ratio compares two runs seconds apart; the table gives medians and the load average around the run
+# (other processes on a shared machine move both sides, not one).
 # Rewrites the "gateway" section of Benchmarks/README.md. Loopback only; bounded in time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${DURATION:-8}"
+ROUNDS="${ROUNDS:-3}"
 BIN="${UPSHIFT_RELEASE_BIN:-$(swift build -c release --show-bin-path)/upshift}"
 command -v webdis >/dev/null || { echo "gateway.sh: webdis is missing: UPSHIFT_SETUP_BENCH=1 bash scripts/setup.sh" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "gateway.sh: wrk is missing: UPSHIFT_SETUP_BENCH=1 bash scripts/setup.sh" >&2; exit 1; }
@@ -53,19 +57,27 @@ wrk_rps() { # script url
 # Each answer checked once, so a benchmark of errors cannot pass for one of replies.
 [ "$(curl -s -H 'Authorization: Bearer bench' "$GW/get/k")" = '{"result":"v"}' ] || { echo "gateway.sh: the gateway does not answer GET" >&2; exit 1; }
 [ "$(curl -s "$WD/GET/k")" = '{"GET":"v"}' ] || { echo "gateway.sh: webdis does not answer GET" >&2; exit 1; }
-G_PATH_GET=$(wrk_rps "$WORK/path.lua" "$GW/get/k")
-W_PATH_GET=$(wrk_rps "$WORK/path.lua" "$WD/GET/k")
-G_PATH_SET=$(wrk_rps "$WORK/path.lua" "$GW/set/k/v")
-W_PATH_SET=$(wrk_rps "$WORK/path.lua" "$WD/SET/k/v")
-G_GET=$(wrk_rps "$WORK/get.lua" "$GW/")
-G_SET=$(wrk_rps "$WORK/set.lua" "$GW/")
+LOAD_BEFORE=$(cut -d" " -f1-3 /proc/loadavg)
+mkdir "$WORK/runs"
+for round in $(seq "$ROUNDS"); do
+  wrk_rps "$WORK/path.lua" "$GW/get/k" >"$WORK/runs/gpg.$round"
+  wrk_rps "$WORK/path.lua" "$WD/GET/k" >"$WORK/runs/wpg.$round"
+  wrk_rps "$WORK/path.lua" "$GW/set/k/v" >"$WORK/runs/gps.$round"
+  wrk_rps "$WORK/path.lua" "$WD/SET/k/v" >"$WORK/runs/wps.$round"
+  wrk_rps "$WORK/get.lua" "$GW/" >"$WORK/runs/gget.$round"
+  wrk_rps "$WORK/path.lua" "$WD/GET/k" >"$WORK/runs/wget.$round"
+  wrk_rps "$WORK/set.lua" "$GW/" >"$WORK/runs/gset.$round"
+  wrk_rps "$WORK/path.lua" "$WD/SET/k/v" >"$WORK/runs/wset.$round"
+done
 G_PIPE=$(wrk_rps "$WORK/pipe.lua" "$GW/pipeline")
 R_PLAIN=$(redis-benchmark -p "$RP" -t get,set -n 300000 -c 50 -q --csv)
 R_PIPE=$(redis-benchmark -p "$RP" -t get -n 2000000 -c 50 -P 100 -q --csv)
+LOAD_AFTER=$(cut -d" " -f1-3 /proc/loadavg)
 
-python3 - "$G_PATH_GET" "$W_PATH_GET" "$G_PATH_SET" "$W_PATH_SET" "$G_GET" "$G_SET" "$G_PIPE" "$R_PLAIN" "$R_PIPE" >"$WORK/section.md" <<'PY'
-import sys, subprocess
-gpg, wpg, gps, wps, gget, gset, gpipe, rplain, rpipe = sys.argv[1:]
+python3 - "$WORK/runs" "$ROUNDS" "$G_PIPE" "$R_PLAIN" "$R_PIPE" "$LOAD_BEFORE" "$LOAD_AFTER" >"$WORK/section.md" <<'PY'
+import os, statistics, sys, subprocess
+runs_dir, rounds, gpipe, rplain, rpipe, load_before, load_after = sys.argv[1:]
+rounds = int(rounds)
 def parse(s):
     parts = s.split()
     vals = [p for p in parts if p.replace('.', '', 1).isdigit()]
@@ -79,25 +91,41 @@ def bench(csv, test):
         if cells and cells[0].startswith(test):
             return float(cells[1])
     return float("nan")
-runs = {name: parse(v) for name, v in [("gpg", gpg), ("wpg", wpg), ("gps", gps), ("wps", wps), ("gget", gget), ("gset", gset), ("gpipe", gpipe)]}
+def median_run(name):
+    """The run of median requests/s among the rounds, and every round's requests/s."""
+    all_runs = [parse(open(os.path.join(runs_dir, f"{name}.{r}")).read()) for r in range(1, rounds + 1)]
+    ordered = sorted(all_runs, key=lambda run: run[0])
+    return ordered[len(ordered) // 2], [run[0] for run in all_runs]
+runs, per_round = {}, {}
+for name in ["gpg", "wpg", "gps", "wps", "gget", "wget", "gset", "wset"]:
+    runs[name], per_round[name] = median_run(name)
+runs["gpipe"] = parse(gpipe)
+def ratio(g, w):
+    """The median of the rounds' ratios (each compares two runs seconds apart), then every round's."""
+    each = [a / b for a, b in zip(per_round[g], per_round[w])]
+    return f"{statistics.median(each):.2f}× ({', '.join(f'{r:.2f}' for r in each)})"
+def median_ratio(g, w):
+    return statistics.median(a / b for a, b in zip(per_round[g], per_round[w]))
 r_get, r_set, r_pipe = bench(rplain, "GET"), bench(rplain, "SET"), bench(rpipe, "GET")
 cores = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
 lat = lambda k: f"{runs[k][1].get('p50', '?')} / {runs[k][1].get('p99', '?')}"
 rps = lambda k: runs[k][0]
 print("## gateway (`Benchmarks/gateway.sh`)\n")
 print(f"wrk (2 threads, 50 connections, keep-alive) → `upshift gateway` (release, strict) → redis-server, and the same wrk → "
-      f"webdis (Debian's C HTTP→Redis gateway, 2 threads) → the same redis-server, one after the other in one run; "
+      f"webdis (Debian's C HTTP→Redis gateway, 2 threads) → the same redis-server, in {rounds} rounds, each running every "
+      f"workload on the gateway and at once on webdis; medians of the rounds (a ratio is the median of the rounds' ratios); "
       f"redis-benchmark (50 clients) straight to that redis-server for scale. {cores} cores shared by every process "
-      "(wrk, the gateway under test, redis-server).\n")
-print("| workload | gateway requests/s | webdis requests/s | gateway ÷ webdis | gateway p50 / p99 | webdis p50 / p99 |")
+      f"(wrk, the gateway under test, redis-server, and whatever else ran: load average {load_before} before the run, "
+      f"{load_after} after).\n")
+print("| workload | gateway requests/s | webdis requests/s | gateway ÷ webdis (each round) | gateway p50 / p99 | webdis p50 / p99 |")
 print("|---|---|---|---|---|---|")
-print(f"| GET, path form (`/get/k`), one per request | {rps('gpg'):,.0f} | {rps('wpg'):,.0f} | {rps('gpg') / rps('wpg'):.2f}× | {lat('gpg')} | {lat('wpg')} |")
-print(f"| SET, path form (`/set/k/v`), one per request | {rps('gps'):,.0f} | {rps('wps'):,.0f} | {rps('gps') / rps('wps'):.2f}× | {lat('gps')} | {lat('wps')} |")
+print(f"| GET, path form (`/get/k`), one per request | {rps('gpg'):,.0f} | {rps('wpg'):,.0f} | {ratio('gpg', 'wpg')} | {lat('gpg')} | {lat('wpg')} |")
+print(f"| SET, path form (`/set/k/v`), one per request | {rps('gps'):,.0f} | {rps('wps'):,.0f} | {ratio('gps', 'wps')} | {lat('gps')} | {lat('wps')} |")
 print()
-print("| workload | gateway commands/s | baseline commands/s | ratio | gateway p50 / p99 |")
+print("| workload | gateway commands/s | baseline commands/s | ratio (each round) | gateway p50 / p99 |")
 print("|---|---|---|---|---|")
-print(f"| GET, JSON body (`POST /`), one per request | {rps('gget'):,.0f} | webdis path form: {rps('wpg'):,.0f} | {rps('gget') / rps('wpg'):.2f}× | {lat('gget')} |")
-print(f"| SET, JSON body (`POST /`), one per request | {rps('gset'):,.0f} | webdis path form: {rps('wps'):,.0f} | {rps('gset') / rps('wps'):.2f}× | {lat('gset')} |")
+print(f"| GET, JSON body (`POST /`), one per request | {rps('gget'):,.0f} | webdis path form: {rps('wget'):,.0f} | {ratio('gget', 'wget')} | {lat('gget')} |")
+print(f"| SET, JSON body (`POST /`), one per request | {rps('gset'):,.0f} | webdis path form: {rps('wset'):,.0f} | {ratio('gset', 'wset')} | {lat('gset')} |")
 print(f"| GET, 100 per `/pipeline` request | {rps('gpipe') * 100:,.0f} | redis-benchmark -P 100: {r_pipe:,.0f} | {rps('gpipe') * 100 / r_pipe:.0%} | {lat('gpipe')} |")
 print(f"| (scale) redis-server direct, GET / SET | — | redis-benchmark: {r_get:,.0f} / {r_set:,.0f} | — | — |")
 print()
@@ -105,7 +133,7 @@ print("webdis has no auth, no JSON bodies, no pipelines and no Upstash profile; 
       "every command against the strict profile on each request.")
 sys.path.insert(0, "Benchmarks")
 from summary import add
-add("gateway: GET, one per request (path form)", f"{rps('gpg'):,.0f} requests/s", f"webdis: {rps('wpg'):,.0f}", f"{rps('gpg') / rps('wpg'):.2f}×")
+add("gateway: GET, one per request (path form)", f"{rps('gpg'):,.0f} requests/s", f"webdis: {rps('wpg'):,.0f}", f"{median_ratio('gpg', 'wpg'):.2f}×")
 add("gateway: GET, 100 per /pipeline", f"{rps('gpipe') * 100:,.0f} commands/s", f"redis-server -P 100: {r_pipe:,.0f}", f"{rps('gpipe') * 100 / r_pipe:.0%}")
 PY
 README=Benchmarks/README.md

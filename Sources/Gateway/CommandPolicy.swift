@@ -21,14 +21,15 @@ struct CommandPolicy: Sendable {
     ]
     private static let hijacking: Set<String> = ["MONITOR", "SYNC", "PSYNC", "REPLCONF"]
 
-    /// An error reply for a refused command, or nil when it may run.
-    func check(_ arguments: [[UInt8]], readOnly: Bool, table: CommandTable) -> RESPValue? {
-        let name = UpstashCompatibility.commandName(arguments)
+    /// An error reply for a refused command, or nil when it may run. `name`, `info` and `keys` are what
+    /// `UpstashCompatibility.commandName`, `CommandTable.info(for:)` and `CommandTable.keys(in:)` give:
+    /// the caller looks them up once per command.
+    func check(_ arguments: [[UInt8]], name: String, info: CommandInfo?, keys: [[UInt8]], readOnly: Bool) -> RESPValue? {
         if compatibility == .strict, name == "CONFIG", let refused = ConfigCommand.refusal(arguments) { return refused }
         // CONFIG GET of any name is served: names other than notify-keyspace-events "simply return no
         // matching entries" (config-get.mdx), which the executor's narrowing gives.
         let configGet = name == "CONFIG" && ConfigCommand.isGet(arguments)
-        if !configGet, let refusal = UpstashCompatibility.refusal(for: arguments) {
+        if !configGet, let refusal = UpstashCompatibility.refusal(for: arguments, name: name) {
             if compatibility == .strict || Self.connectionBreaking.contains(refusal) {
                 return Self.notAvailable(name, because: "\(refusal)")
             }
@@ -40,11 +41,11 @@ struct CommandPolicy: Sendable {
             return Self.notAvailable(
                 entry.description, because: "Upstash does not document it; checked against upstash/docs \(entry.source)")
         }
-        if readOnly, let why = ReadOnlyAccess.refusal(arguments, name: name, info: table.info(for: arguments)) {
+        if readOnly, let why = ReadOnlyAccess.refusal(arguments, name: name, info: info) {
             return .error(Array("NOPERM this token is read-only and cannot run '\(name)': \(why)".utf8))
         }
         if compatibility == .strict {
-            for key in table.keys(in: arguments) where key.count > UpstashCompatibility.maxKeyBytes {
+            for key in keys where key.count > UpstashCompatibility.maxKeyBytes {
                 return .error(
                     Array("ERR max key size exceeded. Limit: \(UpstashCompatibility.maxKeyBytes) bytes, Actual: \(key.count) bytes".utf8))
             }

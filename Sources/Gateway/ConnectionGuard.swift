@@ -16,6 +16,7 @@ import NIOCore
 struct GuardedHTTP1Channel: ServerChildChannel {
     typealias Value = HTTP1Channel.Value
     let inner: HTTP1Channel
+    let idleTimeout: TimeAmount?
     let headerTimeout: TimeAmount?
     /// Serves plain commands on the connection's event loop (see `FastPath`); nil leaves all to Hummingbird.
     let fastPath: FastPathService?
@@ -29,20 +30,27 @@ struct GuardedHTTP1Channel: ServerChildChannel {
                     responder: responder,
                     configuration: .init(
                         additionalChannelHandlers: [RequestGuard(requestLimit: requestLimit)],
-                        idleTimeout: idleTimeout.map { TimeAmount($0) })),
-                headerTimeout: headerTimeout.map { TimeAmount($0) }, fastPath: fastPath)
+                        // With the fast path in front, Hummingbird never sees the requests served there: the
+                        // fast path keeps the idle clock for both.
+                        idleTimeout: fastPath == nil ? idleTimeout.map { TimeAmount($0) } : nil)),
+                idleTimeout: idleTimeout.map { TimeAmount($0) }, headerTimeout: headerTimeout.map { TimeAmount($0) },
+                fastPath: fastPath)
         }
     }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
             let sync = channel.pipeline.syncOperations
-            if let headerTimeout { try sync.addHandler(HeadTimer(timeout: headerTimeout), position: .first) }
+            let requestGuard = try sync.handler(type: RequestGuard.self)
             if let fastPath {
-                // After Hummingbird's connection-state handler, so that its idle timer and graceful
-                // shutdown count the requests served here too.
-                let state = try sync.handler(type: HTTPConnectionStateHandler.self)
-                try sync.addHandler(FastPath(service: fastPath), position: .after(state))
+                // In front of NIO's HTTP parser: the fast path reads the bytes and hands on what it does not serve.
+                let handler = FastPath(service: fastPath, idleTimeout: idleTimeout, headerTimeout: headerTimeout)
+                try sync.addHandler(handler, position: .first)
+                requestGuard.observer = handler
+            } else if let headerTimeout {
+                let timer = HeadTimer(timeout: headerTimeout)
+                try sync.addHandler(timer, position: .first)
+                requestGuard.observer = timer
             }
             return value
         }
@@ -53,8 +61,9 @@ struct GuardedHTTP1Channel: ServerChildChannel {
     }
 }
 
-/// Sees raw bytes: starts the head timer when the first byte of a request arrives.
-final class HeadTimer: ChannelInboundHandler, RemovableChannelHandler {
+/// Sees raw bytes: starts the head timer when the first byte of a request arrives (the fast path
+/// keeps this clock itself when it is on).
+final class HeadTimer: ChannelInboundHandler, RemovableChannelHandler, FullPathObserver {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -88,6 +97,8 @@ final class HeadTimer: ChannelInboundHandler, RemovableChannelHandler {
         if case .receivingHead(let timer) = state { timer.cancel() }
         state = .inRequest
     }
+
+    func requestRead() {}
 
     /// The response's end has been written: the next bytes start a new request.
     func responseEnded() {
@@ -123,7 +134,8 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private let requestLimit: Int
     private var refusing = false
     private var streaming = false
-    private var timer: HeadTimer?
+    /// The head timer, or the fast path, which keep the connection's clocks.
+    var observer: (any FullPathObserver)?
 
     init(requestLimit: Int) {
         self.requestLimit = requestLimit
@@ -131,16 +143,12 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {}
 
-    private func headTimer(_ context: ChannelHandlerContext) -> HeadTimer? {
-        if timer == nil { timer = try? context.pipeline.syncOperations.handler(type: HeadTimer.self) }
-        return timer
-    }
-
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
         if refusing { return }
+        if case .end = part { observer?.requestRead() }
         if case .head(let head) = part {
-            headTimer(context)?.headReceived()
+            observer?.headReceived()
             if let declared = head.headerFields[.contentLength].flatMap({ Int($0) }), declared > requestLimit {
                 refusing = true
                 var fields = HTTPFields()
@@ -161,13 +169,17 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
-        case .head(let head): streaming = head.headerFields[.contentType] == "text/event-stream"
-        case .body: break
+        case .head(let head):
+            streaming = head.headerFields[.contentType] == "text/event-stream"
+            context.write(data, promise: promise)
+        case .body:
+            context.write(data, promise: promise)
         case .end:
             streaming = false
-            headTimer(context)?.responseEnded()
+            // Written first: what the observer sends next must follow this response on the wire.
+            context.write(data, promise: promise)
+            observer?.responseEnded()
         }
-        context.write(data, promise: promise)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

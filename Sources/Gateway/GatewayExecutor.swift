@@ -107,8 +107,11 @@ final class GatewayExecutor: Sendable {
     /// digests are computed here), or nil for those that do: ACL GENTOKEN/RESTTOKEN, WAIT. The event-loop
     /// fast path serves the former.
     func immediateStep(for args: [[UInt8]], readOnly: Bool, table: CommandTable) -> GatewayStep? {
-        if let refusal = policy.check(args, readOnly: readOnly, table: table) { return .answer(refusal) }
+        // Looked up once: the fast path asks for every request.
         let name = UpstashCompatibility.commandName(args)
+        let info = table.info(for: args)
+        let keys = info.map { table.keys(in: args, info: $0) } ?? []
+        if let refusal = policy.check(args, name: name, info: info, keys: keys, readOnly: readOnly) { return .answer(refusal) }
         let strict = policy.compatibility == .strict
         switch name {
         case "EVAL", "EVAL_RO", "EVALSHA", "EVALSHA_RO", "SCRIPT", "FUNCTION", "FCALL", "FCALL_RO":
@@ -125,7 +128,7 @@ final class GatewayExecutor: Sendable {
         guard strict else { return .send(Prepared(arguments: args)) }
         if UpstashAnswerRewrites.isXinfoConsumers(args, name: name) { return .send(Prepared(arguments: args, transform: .emptyOnNoGroup)) }
         if let rewritten = UpstashAnswerRewrites.rewrite(args, name: name) { return .send(Prepared(arguments: rewritten)) }
-        if let guarded = RecordLimit.guarded(args, info: table.info(for: args), keys: table.keys(in: args), limit: policy.maxRecordBytes) {
+        if let guarded = RecordLimit.guarded(args, info: info, keys: keys, limit: policy.maxRecordBytes) {
             return .send(Prepared(arguments: guarded))
         }
         return .send(Prepared(arguments: args))

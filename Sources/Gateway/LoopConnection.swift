@@ -54,9 +54,11 @@ final class LoopConnection: Sendable {
     }
 
     /// Writes `bytes` (RESP commands producing `replies` replies); the future completes on the loop.
+    /// The write is flushed once the loop has read what else arrived with it, so the requests of many
+    /// HTTP connections go to Redis in one write.
     func send(_ bytes: [UInt8], replies: Int) -> EventLoopFuture<[RESPValue]> {
         let promise = channel.eventLoop.makePromise(of: [RESPValue].self)
-        channel.writeAndFlush(ReplyQueue.Request(bytes: bytes, replies: replies, promise: promise)).whenFailure { promise.fail($0) }
+        channel.write(ReplyQueue.Request(bytes: bytes, replies: replies, promise: promise)).whenFailure { promise.fail($0) }
         return promise.futureResult
     }
 
@@ -80,11 +82,19 @@ private final class ReplyQueue: ChannelDuplexHandler {
     private let parser = RESPParser(limits: .server)
     private var waiting = CircularBuffer<(count: Int, promise: EventLoopPromise<[RESPValue]>)>()
     private var collected: [RESPValue] = []
+    private var flushScheduled = false
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
         waiting.append((request.replies, request.promise))
         context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: request.bytes)), promise: promise)
+        // One flush (one write to the socket) per turn of the loop, after every channel that was ready has been read.
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        context.eventLoop.assumeIsolated().execute {
+            self.flushScheduled = false
+            context.flush()
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -32,7 +32,12 @@ enum RequestCommands {
     /// One command from the path form: `/set/k/v?EX=100`, segments percent-decoded,
     /// then a POST body (raw, unchanged) as the last argument.
     static func pathForm(path: String, query: String?, body: [UInt8]?) throws(BadRequest) -> [[UInt8]] {
-        var segments = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst()
+        try pathForm(path: Array(path.utf8)[...], query: query.map { Array($0.utf8)[...] }, body: body)
+    }
+
+    /// The same, from the request target's bytes.
+    static func pathForm(path: ArraySlice<UInt8>, query: ArraySlice<UInt8>?, body: [UInt8]?) throws(BadRequest) -> [[UInt8]] {
+        var segments = path.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst()
         if segments.last?.isEmpty == true && segments.count > 1 && body != nil && !(body!.isEmpty) {
             segments = segments.dropLast()
         }
@@ -42,7 +47,7 @@ enum RequestCommands {
             args.append(d)
         }
         if let query {
-            for pair in query.utf8.split(separator: UInt8(ascii: "&")) {
+            for pair in query.split(separator: UInt8(ascii: "&")) {
                 let kv = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
                 guard let k = percentDecode(Array(kv[0])) else { throw BadRequest("ERR malformed percent-encoding in query") }
                 if k == Array("_token".utf8) { continue }

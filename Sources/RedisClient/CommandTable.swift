@@ -124,7 +124,12 @@ public struct CommandTable: Sendable {
     /// The keys `arguments` touches, found with the server's key specs.
     public func keys(in arguments: [[UInt8]]) -> [[UInt8]] {
         guard let info = info(for: arguments) else { return [] }
-        return Self.keyIndices(info, argc: arguments.count, arguments: arguments).map { arguments[$0] }
+        return keys(in: arguments, info: info)
+    }
+
+    /// The same, for a caller that has the command's `info(for:)` already.
+    public func keys(in arguments: [[UInt8]], info: CommandInfo) -> [[UInt8]] {
+        Self.keyIndices(info, argc: arguments.count, arguments: arguments).map { arguments[$0] }
     }
 
     static func keyIndices(_ info: CommandInfo, argc: Int, arguments: [[UInt8]]) -> [Int] {

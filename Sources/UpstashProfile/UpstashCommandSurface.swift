@@ -66,10 +66,14 @@ public enum UpstashCommandSurface {
         Undocumented("ROLE", source: server),
     ]
 
+    private static let undocumentedCommands = Set(undocumented.map(\.command))
+
     /// The undocumented entry `arguments` (name first) falls under, or nil when Upstash documents it.
     public static func undocumented(_ arguments: [[UInt8]]) -> Undocumented? {
         guard let first = arguments.first else { return nil }
         let name = upper(first)
+        // Most commands are documented: the gateway asks on every request, so answer them with one lookup.
+        if !undocumentedCommands.contains(name) && !name.contains(".") { return nil }
         let sub = arguments.count > 1 ? upper(arguments[1]) : nil
         for entry in undocumented where entry.command == name {
             guard let wanted = entry.subcommand else { return entry }

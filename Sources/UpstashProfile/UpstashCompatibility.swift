@@ -48,8 +48,12 @@ public enum UpstashCompatibility {
     /// Why Upstash refuses this command over REST, or nil when it serves it.
     /// `arguments` is the full argv (name first); only the name and a few flags are looked at.
     public static func refusal(for arguments: [[UInt8]]) -> Refusal? {
-        guard let first = arguments.first else { return nil }
-        let name = String(decoding: first, as: UTF8.self).uppercased()
+        refusal(for: arguments, name: commandName(arguments))
+    }
+
+    /// The same, for a caller that has the name (`commandName(arguments)`) already.
+    public static func refusal(for arguments: [[UInt8]], name: String) -> Refusal? {
+        guard !arguments.isEmpty else { return nil }
         if blocking.contains(name) { return .blocking }
         if name == "XREAD" || name == "XREADGROUP" {
             if arguments.dropFirst().contains(where: { String(decoding: $0, as: UTF8.self).uppercased() == "BLOCK" }) { return .blocking }

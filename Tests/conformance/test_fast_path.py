@@ -93,3 +93,21 @@ def test_pipelined_requests_keep_their_order(gateway, order):
     got = responses(s, len(kinds))
     s.close()
     assert [b for _, b in got] == [f'{{"result":"{k}-{i}"}}'.encode() for i, k in enumerate(kinds)]
+
+
+@pytest.mark.parametrize("order", ["fast-full-fast", "full-fast-full", "full-full-fast"])
+def test_requests_handed_to_the_full_path_keep_their_order(gateway, order):
+    """/multi-exec is not served on the fast path: its bytes go on to Hummingbird, and what follows it
+    on the connection waits for its response (and reaches Hummingbird even when no more bytes come)."""
+    def request(path, body):
+        raw = body.encode()
+        return (f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(raw)}\r\n\r\n").encode() + raw
+    kinds = order.split("-") * 4
+    s = socket.create_connection(("127.0.0.1", gateway.port))
+    s.sendall(b"".join(request("/", f'["ECHO","fast-{i}"]') if k == "fast" else request("/multi-exec", f'[["ECHO","full-{i}"]]')
+                       for i, k in enumerate(kinds)))
+    got = responses(s, len(kinds))
+    s.close()
+    assert [b for _, b in got] == [
+        (f'{{"result":"{k}-{i}"}}' if k == "fast" else f'[{{"result":"{k}-{i}"}}]').encode() for i, k in enumerate(kinds)]
