@@ -112,11 +112,13 @@ final class HeadTimer: ChannelInboundHandler, RemovableChannelHandler, FullPathO
         context.fireChannelInactive()
     }
 
+    /// What a client gets when its request's head is late, from here or from the fast path.
+    static let timeoutReply = "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+
     private func expired(context: ChannelHandlerContext) {
         guard case .receivingHead = state else { return }
         state = .inRequest
-        let reply = "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
-        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: reply)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: Self.timeoutReply)), promise: nil)
         context.close(promise: nil)
     }
 }

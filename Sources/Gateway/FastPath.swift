@@ -385,8 +385,7 @@ final class FastPath: ChannelInboundHandler, RemovableChannelHandler, FullPathOb
         guard let context else { return }
         mode = .closed
         pending = nil
-        let reply = "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
-        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: reply)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: HeadTimer.timeoutReply)), promise: nil)
         context.close(promise: nil)
     }
 

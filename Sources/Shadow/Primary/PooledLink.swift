@@ -258,7 +258,7 @@ final class PooledLink: PrimaryLink {
         if let c = confirming, c.name == n {
             confirming = nil
             let verb = n.kind == .subscribe ? "SUBSCRIBE" : "PSUBSCRIBE"
-            deliver(RESPSerializer.encode(.error(Array("ERR upshift: \(verb) failed: \(why)".utf8.map { $0 == 13 || $0 == 10 ? 32 : $0 }))))
+            deliver(PooledPrimary.errors(1, "\(verb) failed: \(why)"))
             subscribe(c.rest)
         } else if state.isSubscribed(n) {
             close()

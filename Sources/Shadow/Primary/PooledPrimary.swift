@@ -140,7 +140,7 @@ public struct PooledPrimary: Sendable {
     }
 
     /// `count` error replies saying `why` (one line, no secrets).
-    private static func errors(_ count: Int, _ why: String) -> [UInt8] {
+    static func errors(_ count: Int, _ why: String) -> [UInt8] {
         let line = Array("ERR upshift: \(why)".utf8.map { $0 == 13 || $0 == 10 ? 32 : $0 })
         var out: [UInt8] = []
         for _ in 0..<count { RESPSerializer.write(.error(line), into: &out) }

@@ -53,30 +53,15 @@ struct PooledSubscriptions: Equatable {
 
     /// What a subscribed client receives for a message on stream `n`.
     static func message(_ n: Name, channel: [UInt8], payload: [UInt8], resp3: Bool) -> [UInt8] {
-        var out: [UInt8] = []
-        let head = resp3 ? ">" : "*"
-        switch n.kind {
-        case .subscribe:
-            out += Array("\(head)3\r\n".utf8)
-            bulk(Array("message".utf8), &out)
-        case .psubscribe:
-            out += Array("\(head)4\r\n".utf8)
-            bulk(Array("pmessage".utf8), &out)
-            bulk(n.name, &out)
-        }
-        bulk(channel, &out)
-        bulk(payload, &out)
-        return out
+        let head: [RESPValue] =
+            n.kind == .subscribe ? [.bulkString(Array("message".utf8))] : [.bulkString(Array("pmessage".utf8)), .bulkString(n.name)]
+        return push(head + [.bulkString(channel), .bulkString(payload)], resp3: resp3)
     }
 
     /// PING while subscribed: Redis answers RESP2 clients `["pong", message]`.
     static func ping(_ argv: [[UInt8]], resp3: Bool) -> [UInt8] {
-        let message = argv.count > 1 ? argv[1] : []
-        if resp3 { return RESPSerializer.encode(argv.count > 1 ? .bulkString(message) : .simpleString(Array("PONG".utf8))) }
-        var out = Array("*2\r\n".utf8)
-        bulk(Array("pong".utf8), &out)
-        bulk(message, &out)
-        return out
+        if resp3 { return RESPSerializer.encode(argv.count > 1 ? .bulkString(argv[1]) : .simpleString(Array("PONG".utf8))) }
+        return RESPSerializer.encode(.array([.bulkString(Array("pong".utf8)), .bulkString(argv.count > 1 ? argv[1] : [])]))
     }
 
     /// The commands a subscribed client may send (Redis's rule for RESP2).
@@ -85,17 +70,13 @@ struct PooledSubscriptions: Equatable {
     }
 
     private static func push(_ items: [[UInt8]?], count: Int, resp3: Bool) -> [UInt8] {
-        var out = Array("\(resp3 ? ">" : "*")\(items.count + 1)\r\n".utf8)
-        for item in items {
-            if let item { bulk(item, &out) } else { out += Array("$-1\r\n".utf8) }
-        }
-        out += Array(":\(count)\r\n".utf8)
-        return out
+        push(items.map { RESPValue.bulkString($0) } + [.integer(Int64(count))], resp3: resp3)
     }
 
-    private static func bulk(_ b: [UInt8], _ out: inout [UInt8]) {
-        out += Array("$\(b.count)\r\n".utf8)
-        out += b
-        out += [13, 10]
+    /// An array, sent to a RESP3 client as a push (`>`): the same bytes but the first.
+    private static func push(_ items: [RESPValue], resp3: Bool) -> [UInt8] {
+        var out = RESPSerializer.encode(.array(items))
+        if resp3 { out[0] = UInt8(ascii: ">") }
+        return out
     }
 }
