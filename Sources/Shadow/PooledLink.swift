@@ -34,7 +34,7 @@ final class PooledLink: PrimaryLink {
         self.state = PooledConnectionState(password: password, refusal: primary.refusal)
     }
 
-    func send(_ bytes: ByteBuffer) {
+    func send(_ bytes: ByteBuffer, replies: Int) {
         // The session forwards whole commands it framed: no limit of the client's applies again here.
         var parser = RequestParser(limits: .init(), authenticated: true)
         var b = bytes

@@ -31,6 +31,8 @@ final class ShadowEngine: Sendable {
 
     /// What every client session is set up with.
     let sessionPolicy: ClientSessionState.Policy
+    /// Each event loop's shared primary connections.
+    private let shared = NIOLockedValueBox<[ObjectIdentifier: NIOLoopBound<SharedPrimaries>]>([:])
     private let recovering = NIOLockedValueBox(false)
 
     init(
@@ -48,6 +50,7 @@ final class ShadowEngine: Sendable {
         policy.requiresAuth = requiresAuth
         policy.maxBuffered = configuration.maxClientBuffer
         policy.pooled = pooledPrimary != nil
+        policy.sharing = pooledPrimary == nil && configuration.sharedConnections
         if configuration.logsClientsIn, pooledPrimary == nil, let password = configuration.primary.password {
             policy.login = [Array("AUTH".utf8)] + (configuration.primary.username.map { [Array($0.utf8)] } ?? []) + [Array(password.utf8)]
         }
@@ -75,6 +78,24 @@ final class ShadowEngine: Sendable {
             return n
         }
         return (id, lanes.withLockedValue { $0[Int(id % UInt64($0.count))] })
+    }
+
+    /// The shared primary connections of `loop` (called on it).
+    func sharedPrimaries(on loop: any EventLoop) -> SharedPrimaries {
+        shared.withLockedValue { pools in
+            if let hit = pools[ObjectIdentifier(loop)] { return hit.value }
+            let made = SharedPrimaries(loop: loop, engine: self)
+            pools[ObjectIdentifier(loop)] = NIOLoopBound(made, eventLoop: loop)
+            return made
+        }
+    }
+
+    /// Closes every shared primary connection (the proxy shuts down).
+    func closeShared() async {
+        let pools = shared.withLockedValue { Array($0.values) }
+        for pool in pools {
+            try? await pool.eventLoop.submit { pool.value.closeAll() }.get()
+        }
     }
 
     // MARK: what sessions hand over
