@@ -19,6 +19,7 @@ if [ "${UPSHIFT_SETUP_BENCH:-0}" = "1" ]; then
   command -v wrk >/dev/null 2>&1 || apt_missing+=(wrk)
   command -v haproxy >/dev/null 2>&1 || apt_missing+=(haproxy) # the shadow benchmark's proxy-hop baseline
   command -v nutcracker >/dev/null 2>&1 || apt_missing+=(nutcracker) # twemproxy: the shadow benchmark's peer proxy
+  command -v webdis >/dev/null 2>&1 || apt_missing+=(webdis)   # the gateway benchmark's peer: a C HTTP→Redis gateway
 fi
 if [ ${#apt_missing[@]} -gt 0 ]; then
   echo "setup: installing ${apt_missing[*]} (apt-get)"

@@ -2,18 +2,24 @@ import Logging
 import NIOConcurrencyHelpers
 import RESP
 import RedisClient
+import UpstashProfile
 
-/// Runs the commands of one REST request against Redis: checks each against the policy,
-/// rewrites Upstash-only scripts, and sends what may run in one pipelined write.
+/// Runs the commands of one REST request against Redis: checks each against the policy, turns it
+/// into a `GatewayStep`, and sends what may run in pipelined writes.
 final class GatewayExecutor: Sendable {
-    let redis: RedisClient
+    let redis: SharedRedis
     let policy: CommandPolicy
     let scripts = ScriptRegistry()
+    let acl: ACLTokens
     private let tableBox = NIOLockedValueBox<CommandTable?>(nil)
+    /// Where the command table comes from when not from `redis` (an ACL user may not run COMMAND).
+    private let tableSource: GatewayExecutor?
 
-    init(redis: RedisClient, policy: CommandPolicy) {
+    init(redis: SharedRedis, policy: CommandPolicy, tableFrom tableSource: GatewayExecutor? = nil) {
         self.redis = redis
         self.policy = policy
+        self.acl = ACLTokens(redis: redis.url)
+        self.tableSource = tableSource
     }
 
     /// Why a transaction was refused as a whole.
@@ -23,6 +29,7 @@ final class GatewayExecutor: Sendable {
 
     /// The server's command table, read once (and again after a failure).
     func table() async throws -> CommandTable {
+        if let tableSource { return try await tableSource.table() }
         if let t = tableBox.withLockedValue({ $0 }) { return t }
         let t = try await CommandTable.load(from: redis)
         tableBox.withLockedValue { $0 = t }
@@ -32,35 +39,39 @@ final class GatewayExecutor: Sendable {
     /// Runs commands in order, not atomically: one reply each; refused ones never reach Redis.
     func pipeline(_ commands: [[[UInt8]]], readOnly: Bool) async throws -> [RESPValue] {
         let table = try await table()
-        var replies = [RESPValue?](repeating: nil, count: commands.count)
-        var prepared: [Prepared] = []
-        var slots: [Int] = []
+        var replies = [RESPValue](repeating: .null, count: commands.count)
+        var batch: [(slot: Int, prepared: Prepared)] = []
+        func flush() async throws {
+            guard !batch.isEmpty else { return }
+            let results = try await redis.send(batch: batch.map { RESPCommand(arguments: $0.prepared.arguments) })
+            for (k, item) in batch.enumerated() { replies[item.slot] = item.prepared.transform.apply(results[k]) }
+            batch.removeAll(keepingCapacity: true)
+        }
         for (i, args) in commands.enumerated() {
-            if let refusal = policy.check(args, readOnly: readOnly, table: table) {
-                replies[i] = refusal
-            } else {
-                prepared.append(try await prepare(args))
-                slots.append(i)
+            switch try await step(for: args, readOnly: readOnly, table: table) {
+            case .answer(let value): replies[i] = value
+            case .send(let prepared): batch.append((i, prepared))
+            case .dedicated(let run):
+                try await flush()
+                replies[i] = try await run()
             }
         }
-        if !prepared.isEmpty {
-            let results = try await redis.send(batch: prepared.map { RESPCommand(arguments: $0.arguments) })
-            for (k, slot) in slots.enumerated() {
-                replies[slot] = prepared[k].transform(results[k])
-            }
-        }
-        return replies.map { $0! }
+        try await flush()
+        return replies
     }
 
     /// Runs commands as one MULTI/EXEC; refused as a whole when any command is refused or fails to queue.
     func transaction(_ commands: [[[UInt8]]], readOnly: Bool) async throws -> Result<[RESPValue], Refused> {
         let table = try await table()
         var prepared: [Prepared] = []
-        for args in commands {
-            if case .error(let text)? = policy.check(args, readOnly: readOnly, table: table) {
-                return .failure(Refused(message: text))
+        var answered: [Int: RESPValue] = [:]
+        for (i, args) in commands.enumerated() {
+            switch try await step(for: args, readOnly: readOnly, table: table, inTransaction: true) {
+            case .answer(.error(let text)): return .failure(Refused(message: text))
+            case .answer(let value): answered[i] = value
+            case .send(let p): prepared.append(p)
+            case .dedicated: prepared.append(Prepared(arguments: args))  // inside MULTI, WAIT does not block
             }
-            prepared.append(try await prepare(args))
         }
         let batch = [RESPCommand("MULTI")] + prepared.map { RESPCommand(arguments: $0.arguments) } + [RESPCommand("EXEC")]
         let results = try await redis.send(batch: batch)
@@ -69,7 +80,8 @@ final class GatewayExecutor: Sendable {
         }
         switch results.last! {
         case .array(let values?) where values.count == prepared.count:
-            return .success(zip(prepared, values).map { $0.transform($1) })
+            var ran = zip(prepared, values).map { $0.transform.apply($1) }.makeIterator()
+            return .success((0..<commands.count).map { answered[$0] ?? ran.next()! })
         case .error(let text):
             return .failure(Refused(message: text))
         default:
@@ -77,63 +89,50 @@ final class GatewayExecutor: Sendable {
         }
     }
 
-    /// A command ready to send, and what to do to its reply.
-    struct Prepared {
-        var arguments: [[UInt8]]
-        var replyDigest: [UInt8]? = nil
-
-        func transform(_ reply: RESPValue) -> RESPValue {
-            if let replyDigest, case .bulkString(_?) = reply { return .bulkString(replyDigest) }
-            return reply
-        }
-    }
-
-    private func prepare(_ args: [[UInt8]]) async throws -> Prepared {
-        guard args.count >= 2 else { return Prepared(arguments: args) }
-        let name = String(decoding: args[0], as: UTF8.self).uppercased()
+    /// What to do with one command: refuse it, answer it here, or prepare it for Redis.
+    func step(for args: [[UInt8]], readOnly: Bool, table: CommandTable, inTransaction: Bool = false) async throws -> GatewayStep {
+        if let step = immediateStep(for: args, readOnly: readOnly, table: table) { return step }
+        let name = UpstashCompatibility.commandName(args)
+        let strict = policy.compatibility == .strict
         switch name {
-        case "EVAL", "EVAL_RO":
-            guard let entry = try await flaggedScript(args[1]) else { return Prepared(arguments: args) }
-            var out = args
-            out[1] = entry.stripped
-            return Prepared(arguments: out)
-        case "EVALSHA", "EVALSHA_RO":
-            guard let entry = scripts.entry(forClientDigest: args[1]) else { return Prepared(arguments: args) }
-            var out = args
-            out[1] = entry.strippedDigest
-            return Prepared(arguments: out)
-        case "SCRIPT":
-            let sub = String(decoding: args[1], as: UTF8.self).uppercased()
-            if sub == "LOAD", args.count == 3, let entry = try await flaggedScript(args[2]) {
-                return Prepared(arguments: [args[0], args[1], entry.stripped], replyDigest: scripts.clientDigest(of: args[2]))
-            }
-            if sub == "EXISTS" {
-                var out = args
-                for i in 2..<out.count {
-                    if let e = scripts.entry(forClientDigest: out[i]) { out[i] = e.strippedDigest }
-                }
-                return Prepared(arguments: out)
-            }
-            return Prepared(arguments: args)
+        case "WAIT", "WAITAOF":
+            return .dedicated { [redis] in try await WaitCommands.run(args, on: redis.url, serverHasWaitAOF: table.info(for: args) != nil) }
+        case "ACL":
+            if let answer = try await acl.answer(args) { return .answer(answer) }
+            return .send(Prepared(arguments: args))
         default:
-            return Prepared(arguments: args)
+            return try await scriptStep(args, name: name, strict: strict)
         }
     }
 
-    /// For a script with Upstash-only flags: its stripped form, registered under the digest
-    /// the client computed. Redis computes both digests (redis.sha1hex), so no crypto lives here.
-    private func flaggedScript(_ script: [UInt8]) async throws -> ScriptRegistry.Entry? {
-        guard let stripped = ScriptRegistry.strip(script) else { return nil }
-        if let digest = scripts.clientDigest(of: script), let entry = scripts.entry(forClientDigest: digest) {
-            return entry
+    /// The step of a command that needs no round trip to decide (most of them), or nil for those that
+    /// do: scripts (digests), ACL GENTOKEN/RESTTOKEN, WAIT. The event-loop fast path serves the former.
+    func immediateStep(for args: [[UInt8]], readOnly: Bool, table: CommandTable) -> GatewayStep? {
+        if let refusal = policy.check(args, readOnly: readOnly, table: table) { return .answer(refusal) }
+        let name = UpstashCompatibility.commandName(args)
+        let strict = policy.compatibility == .strict
+        switch name {
+        case "EVAL", "EVAL_RO", "EVALSHA", "EVALSHA_RO", "SCRIPT", "FUNCTION", "FCALL", "FCALL_RO", "WAIT", "WAITAOF":
+            return nil
+        case "ACL" where strict:
+            return nil
+        case "CONFIG" where strict && ConfigCommand.isGet(args):
+            return .send(Prepared(arguments: args, transform: .narrowConfig))
+        default:
+            break
         }
-        let sha = "return redis.sha1hex(ARGV[1])"
-        let digests = try await redis.send(batch: [RESPCommand("EVAL", sha, "0", script), RESPCommand("EVAL", sha, "0", stripped)])
-        guard let clientDigest = digests[0].bytes, let strippedDigest = digests[1].bytes, !digests[0].isError else {
-            throw RedisClientError(.protocolError, endpoint: redis.displayName, detail: "could not digest a script: \(digests[0])")
+        guard strict else { return .send(Prepared(arguments: args)) }
+        if UpstashAnswerRewrites.isXinfoConsumers(args, name: name) { return .send(Prepared(arguments: args, transform: .emptyOnNoGroup)) }
+        if let rewritten = UpstashAnswerRewrites.rewrite(args, name: name) { return .send(Prepared(arguments: rewritten)) }
+        if let guarded = RecordLimit.guarded(args, info: table.info(for: args), keys: table.keys(in: args), limit: policy.maxRecordBytes) {
+            return .send(Prepared(arguments: guarded))
         }
-        let entry = ScriptRegistry.Entry(stripped: stripped, strippedDigest: strippedDigest)
-        scripts.register(original: script, clientDigest: clientDigest, entry: entry)
-        return entry
+        return .send(Prepared(arguments: args))
+    }
+
+    /// The command table when it has been read, without waiting.
+    var loadedTable: CommandTable? {
+        if let tableSource { return tableSource.loadedTable }
+        return tableBox.withLockedValue { $0 }
     }
 }

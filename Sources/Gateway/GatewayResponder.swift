@@ -7,31 +7,34 @@ import RESP
 import RedisClient
 import UpstashClient
 
+/// The request context of the gateway: Hummingbird's, plus the connection, whose closing ends an event stream.
+struct GatewayContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.channel = source.channel
+    }
+}
+
 /// Answers the Upstash REST API: auth, routing, decoding, running, encoding.
 struct GatewayResponder: HTTPResponder {
-    typealias Context = BasicRequestContext
+    typealias Context = GatewayContext
 
     let configuration: GatewayConfiguration
     let executor: GatewayExecutor
+    let auth: GatewayAuth
+    let streams: EventStreams
+    let syncTokens: SyncTokens
     let logger: Logger
     static let encodingHeader = HTTPField.Name("Upstash-Encoding")!
     static let formatHeader = HTTPField.Name("Upstash-Response-Format")!
     static let syncTokenHeader = HTTPField.Name("Upstash-Sync-Token")!
-    private let syncCounter = NIOLockedValueBox<UInt64>(0)
-    private let token: [UInt8]
-    private let readOnlyToken: [UInt8]?
-
-    init(configuration: GatewayConfiguration, executor: GatewayExecutor, logger: Logger) {
-        self.configuration = configuration
-        self.executor = executor
-        self.logger = logger
-        self.token = Array(configuration.token.utf8)
-        self.readOnlyToken = configuration.readOnlyToken.map { Array($0.utf8) }
-    }
 
     func respond(to request: Request, context: Context) async throws -> Response {
         let start = ContinuousClock.now
-        let response = await handle(request)
+        let response = await handle(request, channel: context.channel)
         logger.debug(
             "request",
             metadata: [
@@ -41,21 +44,22 @@ struct GatewayResponder: HTTPResponder {
         return response
     }
 
-    private func handle(_ request: Request) async -> Response {
+    private func handle(_ request: Request, channel: any Channel) async -> Response {
         var request = request
         let method = request.method
         guard method == .get || method == .post || method == .put || method == .head else {
             return json(405, ResultEncoding.error("ERR method not allowed: use GET or POST"))
         }
-        guard let readOnly = authenticate(request) else {
-            return json(401, ResultEncoding.error("WRONGPASS invalid or missing auth token"))
-        }
+        guard let access = auth.access(request) else { return unauthorized() }
+        let executor: GatewayExecutor
+        if case .aclUser(let user) = access { executor = user } else { executor = self.executor }
+        let readOnly = access.isReadOnly
         do {
             let encoding = try ResultEncoding.from(
                 encoding: request.headers[Self.encodingHeader], format: request.headers[Self.formatHeader])
             let body: [UInt8]
             do {
-                var buffer = try await request.collectBody(upTo: configuration.plan.maxRequestBytes)
+                var buffer = try await request.collectBody(upTo: configuration.requestLimit)
                 body = buffer.readBytes(length: buffer.readableBytes) ?? []
             } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
                 // NIO's collect(upTo:) throws NIOTooManyBytesError, which Hummingbird maps to 413
@@ -68,7 +72,7 @@ struct GatewayResponder: HTTPResponder {
                     throw BadRequest("ERR send a command as a JSON array in a POST body, or use the path form /get/key")
                 }
                 let command = try RequestCommands.single(json: body)
-                return try await single(command, readOnly: readOnly, encoding: encoding)
+                return try await single(command, readOnly: readOnly, encoding: encoding, executor: executor)
             case "/pipeline", "/pipeline/":
                 let commands = try RequestCommands.batch(json: body)
                 let replies = try await executor.pipeline(commands, readOnly: readOnly)
@@ -81,23 +85,29 @@ struct GatewayResponder: HTTPResponder {
                 case .success(let replies): return json(200, .array(replies.map { encoding.envelope($0) }))
                 case .failure(let refused): return json(400, ResultEncoding.error(refused.message))
                 }
-            case "/subscribe", "/psubscribe", "/monitor":
-                return json(501, ResultEncoding.error("ERR server-sent events are not served by the local gateway yet"))
             default:
-                if path.hasPrefix("/subscribe/") || path.hasPrefix("/psubscribe/") || path.hasPrefix("/monitor/") {
-                    return json(501, ResultEncoding.error("ERR server-sent events are not served by the local gateway yet"))
+                if let (kind, names) = try EventStreams.route(path) {
+                    if readOnly && kind == .monitor {
+                        throw BadRequest("NOPERM this token is read-only and cannot run 'MONITOR': it shows every command and value")
+                    }
+                    return try await streams.respond(kind, names: names, redis: executor.redis.url, channel: channel, headers: headers())
                 }
                 let command = try RequestCommands.pathForm(
                     path: path, query: request.uri.query, body: method == .post || method == .put ? body : nil)
                 let table = try await executor.table()
                 guard table.info(for: command) != nil else {
+                    // Upstash answers an unknown command with 400 like any command error (UpstashAnswer.unknownPathCommandIs400).
                     return json(
-                        404, ResultEncoding.error("ERR unknown command '\(String(decoding: command[0].prefix(64), as: UTF8.self))'"))
+                        400, ResultEncoding.error("ERR unknown command '\(String(decoding: command[0].prefix(64), as: UTF8.self))'"))
                 }
-                return try await single(command, readOnly: readOnly, encoding: encoding)
+                return try await single(command, readOnly: readOnly, encoding: encoding, executor: executor)
             }
         } catch let bad as BadRequest {
             return json(bad.status, ResultEncoding.error(bad.message))
+        } catch let error as RedisClientError where error.kind == .authFailed {
+            // An ACL user's token whose login Redis refused (wrong password, user deleted).
+            if case .aclUser(let user) = access { auth.forget(user) }
+            return unauthorized()
         } catch let error as RedisClientError {
             logger.warning("redis unavailable", metadata: ["redis": "\(configuration.redis)", "error": "\(error)"])
             return json(503, ResultEncoding.error("ERR upstream redis unavailable: \(error.kind)"))
@@ -107,36 +117,22 @@ struct GatewayResponder: HTTPResponder {
         }
     }
 
-    private func single(_ command: [[UInt8]], readOnly: Bool, encoding: ResultEncoding) async throws -> Response {
+    private func single(_ command: [[UInt8]], readOnly: Bool, encoding: ResultEncoding, executor: GatewayExecutor) async throws
+        -> Response
+    {
         let reply = try await executor.pipeline([command], readOnly: readOnly)[0]
         if encoding == .resp2 { return resp2([reply]) }
         return json(reply.isError ? 400 : 200, encoding.envelope(reply))
     }
 
-    /// nil when unauthorised; otherwise whether the token is the read-only one.
-    private func authenticate(_ request: Request) -> Bool? {
-        var presented: [UInt8]? = nil
-        if let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") {
-            presented = Array(header.utf8.dropFirst(7))
-        } else if let query = request.uri.query {
-            for pair in query.utf8.split(separator: UInt8(ascii: "&")) where pair.starts(with: Array("_token=".utf8)) {
-                presented = RequestCommands.percentDecode(Array(pair.dropFirst(7)))
-            }
-        }
-        guard let presented else { return nil }
-        if constantTimeEqual(presented, token) { return false }
-        if let readOnlyToken, constantTimeEqual(presented, readOnlyToken) { return true }
-        return nil
+    private func unauthorized() -> Response {
+        json(401, ResultEncoding.error("WRONGPASS invalid or missing auth token"))
     }
 
-    private func headers(_ contentType: String) -> HTTPFields {
-        let sync = syncCounter.withLockedValue {
-            $0 += 1
-            return $0
-        }
+    private func headers(_ contentType: String? = nil) -> HTTPFields {
         var h = HTTPFields()
-        h[.contentType] = contentType
-        h[Self.syncTokenHeader] = "gw-\(sync)"
+        if let contentType { h[.contentType] = contentType }
+        h[Self.syncTokenHeader] = syncTokens.next()
         return h
     }
 
@@ -152,14 +148,4 @@ struct GatewayResponder: HTTPResponder {
         for r in replies { RESPSerializer.write(r, into: &bytes) }
         return Response(status: .ok, headers: headers("application/octet-stream"), body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
-}
-
-/// Compares secrets in time independent of where they differ.
-func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-    var diff = UInt8(a.count == b.count ? 0 : 1)
-    let n = max(a.count, b.count)
-    for i in 0..<n {
-        diff |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0)
-    }
-    return diff == 0
 }

@@ -12,17 +12,31 @@ public enum GatewayServer {
         logger: Logger = Logger(label: "upshift.gateway"),
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        let redis = RedisClient(
-            url: configuration.redis, connections: configuration.redisConnections,
-            options: RedisConnectionOptions(connectTimeout: .seconds(3), readTimeout: .seconds(60)), logger: logger)
+        let redis = SharedRedis(url: configuration.redis, connections: configuration.redisConnections, logger: logger)
         let executor = GatewayExecutor(
-            redis: redis, policy: CommandPolicy(compatibility: configuration.compatibility, plan: configuration.plan))
-        let responder = GatewayResponder(configuration: configuration, executor: executor, logger: logger)
+            redis: redis,
+            policy: CommandPolicy(
+                compatibility: configuration.compatibility, plan: configuration.plan, maxRecordBytes: configuration.maxRecordBytes))
+        let syncTokens = SyncTokens()
+        let responder = GatewayResponder(
+            configuration: configuration, executor: executor,
+            auth: GatewayAuth(configuration: configuration, main: executor, logger: logger),
+            streams: EventStreams(limit: configuration.maxSubscribers), syncTokens: syncTokens, logger: logger)
+        let fastPath =
+            configuration.fastPath
+            ? FastPathService(executor: executor, configuration: configuration, syncTokens: syncTokens, logger: logger) : nil
         return Application(
             responder: responder,
+            server: GuardedHTTP1Channel.builder(
+                idleTimeout: configuration.idleTimeout, headerTimeout: configuration.headerTimeout,
+                requestLimit: configuration.requestLimit, fastPath: fastPath),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "upshift-gateway"),
-            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
+            onServerRunning: { channel in
+                // Read the command table now: the fast path serves only once it is known.
+                _ = try? await executor.table()
+                await onRunning(channel.localAddress?.port ?? configuration.port)
+            },
             logger: logger
         )
     }

@@ -1,21 +1,31 @@
 import NIOConcurrencyHelpers
 
-/// Upstash-only Lua: scripts whose shebang carries `allow-key-locking`, which stock Redis 7
-/// rejects. The gateway strips the flag before forwarding and remembers which digest the
-/// client computed (over the text it sent) so EVALSHA and SCRIPT EXISTS keep working.
+/// Scripts the gateway sends in another form than the client wrote them: without Upstash's
+/// `allow-key-locking` shebang flag (stock Redis 7 rejects it) and, in strict mode, behind the
+/// `ScriptPrelude`. Clients compute EVALSHA digests over the text they sent, so the registry maps
+/// that digest to the digest of what Redis holds, for EVALSHA, SCRIPT LOAD and SCRIPT EXISTS.
 final class ScriptRegistry: Sendable {
+    /// One script as the client wrote it and as Redis runs it.
     struct Entry: Sendable {
-        let stripped: [UInt8]
-        let strippedDigest: [UInt8]
+        /// The text sent to Redis.
+        let rewritten: [UInt8]
+        /// Redis's digest of `rewritten`.
+        let rewrittenDigest: [UInt8]
+        /// The digest the client computed over its own text.
+        let clientDigest: [UInt8]
     }
 
     private static let upstashFlag: [UInt8] = Array("allow-key-locking".utf8)
-    private let byClientDigest = NIOLockedValueBox<[[UInt8]: Entry]>([:])
-    private let digestOfText = NIOLockedValueBox<[[UInt8]: [UInt8]]>([:])
+    private struct State {
+        var byClientDigest: [[UInt8]: Entry] = [:]
+        var byText: [[UInt8]: Entry] = [:]
+    }
+    private let state = NIOLockedValueBox(State())
     private let capacity = 10_000
 
-    /// The script with Upstash-only flags removed, or nil when it has none.
-    static func strip(_ script: [UInt8]) -> [UInt8]? {
+    /// The script with Upstash-only flags removed and whether `allow-key-locking` was among them;
+    /// nil when its shebang has none.
+    static func strip(_ script: [UInt8]) -> (script: [UInt8], lockingKeys: Bool)? {
         guard script.starts(with: Array("#!lua".utf8)) else { return nil }
         let lineEnd = script.firstIndex(of: UInt8(ascii: "\n")) ?? script.endIndex
         let line = Array(script[..<lineEnd])
@@ -29,34 +39,31 @@ final class ScriptRegistry: Sendable {
         if !kept.isEmpty {
             newLine = Array(line[..<flagsAt.upperBound]) + Array(kept.joined(separator: [UInt8(ascii: ",")]))
         }
-        return newLine + Array(script[lineEnd...])
+        return (newLine + Array(script[lineEnd...]), true)
     }
 
-    /// Remembers that `clientDigest` (over the original text) stands for this stripped script.
-    func register(original: [UInt8], clientDigest: [UInt8], entry: Entry) {
-        byClientDigest.withLockedValue {
-            if $0.count >= capacity { $0.removeAll(keepingCapacity: true) }
-            $0[clientDigest] = entry
-        }
-        digestOfText.withLockedValue {
-            if $0.count >= capacity { $0.removeAll(keepingCapacity: true) }
-            $0[original] = clientDigest
+    /// Remembers a script under its text and its client digest.
+    func register(original: [UInt8], entry: Entry) {
+        state.withLockedValue {
+            if $0.byText.count >= capacity { $0 = State() }
+            $0.byText[original] = entry
+            $0.byClientDigest[entry.clientDigest] = entry
         }
     }
 
-    /// The stripped script for a digest the client computed, if the gateway has seen it.
+    /// The script for a digest the client computed, if the gateway has seen it.
     func entry(forClientDigest digest: [UInt8]) -> Entry? {
-        byClientDigest.withLockedValue { $0[lowercased(digest)] }
+        state.withLockedValue { $0.byClientDigest[lowercased(digest)] }
     }
 
-    /// The client digest of an original text seen before.
-    func clientDigest(of original: [UInt8]) -> [UInt8]? {
-        digestOfText.withLockedValue { $0[original] }
+    /// The entry of a text seen before.
+    func entry(forText original: [UInt8]) -> Entry? {
+        state.withLockedValue { $0.byText[original] }
     }
 
     private static func firstRange(of needle: [UInt8], in hay: [UInt8]) -> Range<Int>? {
         guard needle.count <= hay.count else { return nil }
-        for i in 0...(hay.count - needle.count) where Array(hay[i..<i + needle.count]) == needle {
+        for i in 0...(hay.count - needle.count) where hay[i..<i + needle.count].elementsEqual(needle) {
             return i..<i + needle.count
         }
         return nil

@@ -55,7 +55,7 @@ extension Migrator {
             if isBig { big.append(p) } else { small.append(p) }
         }
         if !deletions.isEmpty {
-            let outcome = try await send(deletions.map { KeyWrite(source: [], typeName: "", direct: $0) }, ctx)
+            let outcome = try await send(deletions.map { KeyWrite(source: [], direct: $0) }, ctx)
             s.billedCommands += outcome.billed
             s.requests += outcome.requests
             s.deletedOnTarget += deletions.count
@@ -143,7 +143,7 @@ extension Migrator {
             }
             guard
                 let w = ctx.planner.plan(
-                    source: p.key, key: options.keyPrefix + p.key, typeName: p.type.name, value: v, expireAt: p.expireAt)
+                    source: p.key, key: options.keyPrefix + p.key, value: v, expireAt: p.expireAt)
             else {
                 refusedDumps.append(p)
                 continue
@@ -170,7 +170,7 @@ extension Migrator {
             for (p, v) in zip(refusedDumps, values) {
                 guard let v,
                     let w = ctx.planner.plan(
-                        source: p.key, key: options.keyPrefix + p.key, typeName: p.type.name, value: v, expireAt: p.expireAt)
+                        source: p.key, key: options.keyPrefix + p.key, value: v, expireAt: p.expireAt)
                 else {
                     vanished.append(p.key)
                     continue

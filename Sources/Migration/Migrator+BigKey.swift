@@ -28,7 +28,7 @@ extension Migrator {
         let limit = options.plan.maxRecordBytes
         func write(_ ops: [WriteOp]) async throws {
             guard failure == nil, !ops.isEmpty else { return }
-            let outcome = try await send([KeyWrite(source: p.key, typeName: p.type.name, ops: ops)], ctx)
+            let outcome = try await send([KeyWrite(source: p.key, ops: ops)], ctx)
             billed += outcome.billed
             requests += outcome.requests
             if case .failed(let text) = outcome.statuses[0] { failure = "the target refused it: \(text)" }
@@ -63,7 +63,7 @@ extension Migrator {
             s.requests += requests
         }
         if let failure {
-            let outcome = try await send([KeyWrite(source: p.key, typeName: p.type.name, ops: chunks.abandon(alsoDeleting: nil))], ctx)
+            let outcome = try await send([KeyWrite(source: p.key, ops: chunks.abandon(alsoDeleting: nil))], ctx)
             billed += outcome.billed
             requests += outcome.requests
             s.fail(p.key, failure)
@@ -75,7 +75,7 @@ extension Migrator {
             let gone = now?.isGone ?? true
             if chunks.started || gone {
                 let outcome = try await send(
-                    [KeyWrite(source: p.key, typeName: p.type.name, ops: chunks.abandon(alsoDeleting: gone ? key : nil))], ctx)
+                    [KeyWrite(source: p.key, ops: chunks.abandon(alsoDeleting: gone ? key : nil))], ctx)
                 billed += outcome.billed
                 requests += outcome.requests
             }
@@ -89,7 +89,7 @@ extension Migrator {
         let outcome = try await send(
             [
                 KeyWrite(
-                    source: p.key, typeName: p.type.name,
+                    source: p.key,
                     ops: chunks.finish(final: key, expireAt: now.expireAt, skip: options.conflict != .replace, stream: meta))
             ], ctx)
         billed += outcome.billed

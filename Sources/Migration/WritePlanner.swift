@@ -4,13 +4,8 @@ import RESP
 struct KeyWrite: Sendable {
     /// The source key (for the summary).
     var source: [UInt8]
-    /// The type name, for the summary's per-type counts.
-    var typeName: String
     var direct: RESPCommand?
     var ops: [WriteOp] = []
-
-    /// What Upstash bills for it, script call excluded (one call serves many keys).
-    var calls: Int { direct == nil ? ops.reduce(0) { $0 + $1.calls } : 1 }
 }
 
 /// Turns what was read into the fewest billed commands that write it, each under the request budget.
@@ -45,8 +40,8 @@ struct WritePlanner: Sendable {
     static func pieceKey(_ key: [UInt8], _ slot: Int) -> [UInt8] { Array("upshift:piece:\(slot):".utf8) + key }
 
     /// The writes of a key read whole; nil when a DUMP payload is too big for one request (read it as struct).
-    func plan(source: [UInt8], key: [UInt8], typeName: String, value: KeyValue, expireAt: Int64) -> KeyWrite? {
-        var w = KeyWrite(source: source, typeName: typeName)
+    func plan(source: [UInt8], key: [UInt8], value: KeyValue, expireAt: Int64) -> KeyWrite? {
+        var w = KeyWrite(source: source)
         switch value {
         case .string(let v):
             let fits = cost(key) + cost(v) <= opBudget

@@ -97,6 +97,10 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
                 }
                 port = p
             }
+            // A host name never holds ':' (IPv6 goes in brackets) or '@': a URL whose '@' was lost is not a host.
+            guard host.utf8.allSatisfy(Self.isHostByte) || hostPort.hasPrefix("[") else {
+                throw invalid("bad host name (give user:password@host:port, an IPv6 address in [brackets])")
+            }
             if host.isEmpty { host = "127.0.0.1" }
             self.init(
                 address: .tcp(host: host, port: port), username: user, password: pass, database: db, tls: scheme == "rediss" ? tls : nil)
@@ -119,6 +123,8 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
     /// The URL with the password replaced by `***`: safe to print.
     public var description: String {
         let auth: String
+        // A user name that is not a plain name is a password that lost its separator: not shown.
+        let username = self.username.map { $0.utf8.allSatisfy(Self.isHostByte) ? $0 : "***" }
         switch (username, password) {
         case (let u?, _?): auth = "\(u):***@"
         case (nil, _?): auth = ":***@"
@@ -133,13 +139,69 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// Removes any password from a URL-shaped string that could not be parsed.
+    /// What is safe to print of a URL-shaped string, however malformed: anything before the last `@`
+    /// is credentials whatever the separators around it (`redis//:pw@h`, `redis:pw@h`, `:pw@h`); after
+    /// it, a port that is not a number (`redis://user:pw`), a database that is not a number and every
+    /// query value but the TLS settings are hidden too. Only a well-formed `scheme://` is kept as given.
     public static func redact(_ string: String) -> String {
-        guard let (scheme, rest) = splitScheme(string), let at = rest.lastIndex(of: "@") else { return string }
-        let info = rest[..<at]
-        let user = info.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        let hidden = info.contains(":") ? "\(user):***" : "***"
-        return "\(scheme)://\(hidden)\(rest[at...])"
+        var rest = Substring(string)
+        var scheme = ""
+        if let sep = rest.range(of: "://"), rest[..<sep.lowerBound].utf8.allSatisfy(isSchemeByte), !rest[..<sep.lowerBound].isEmpty {
+            scheme = String(rest[..<sep.upperBound])
+            rest = rest[sep.upperBound...]
+        }
+        var out = scheme
+        if let at = rest.lastIndex(of: "@") {
+            out += "***@"
+            rest = rest[rest.index(after: at)...]
+        }
+        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+        out += redactAuthority(rest[..<authorityEnd])
+        var tail = rest[authorityEnd...]
+        var query: Substring? = nil
+        if let q = tail.firstIndex(of: "?") {
+            query = tail[tail.index(after: q)...]
+            tail = tail[..<q]
+        }
+        let isUnix = scheme.lowercased().hasPrefix("unix") || scheme.lowercased().hasPrefix("redis+unix")
+        if !tail.isEmpty {
+            // a socket path is an address; a redis:// path is a database number
+            out += isUnix || tail.dropFirst().allSatisfy(\.isNumber) ? String(tail) : "/***"
+        }
+        if let query {
+            let pairs = query.split(separator: "&", omittingEmptySubsequences: false).map { pair -> String in
+                let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let name = String(kv[0])
+                guard kv.count == 2, name.utf8.allSatisfy(isHostByte) else { return RedisTLS.queryNames.contains(name) ? name : "***" }
+                return RedisTLS.queryNames.contains(name) || name == "db" && kv[1].allSatisfy(\.isNumber) ? String(pair) : "\(name)=***"
+            }
+            out += "?" + pairs.joined(separator: "&")
+        }
+        return out
+    }
+
+    /// `host:port` kept; anything else after a colon (a password that lost its `@`) hidden.
+    private static func redactAuthority(_ authority: Substring) -> String {
+        var hostEnd = authority.startIndex
+        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
+            hostEnd = authority.index(after: close)
+        } else {
+            hostEnd = authority.firstIndex(of: ":") ?? authority.endIndex
+        }
+        let host = authority[..<hostEnd]
+        let after = authority[hostEnd...]
+        let safeHost = host.hasPrefix("[") || host.utf8.allSatisfy(isHostByte) ? String(host) : "***"
+        if after.isEmpty { return safeHost }
+        let port = after.dropFirst()
+        return after.hasPrefix(":") && !port.isEmpty && port.allSatisfy(\.isNumber) ? safeHost + String(after) : safeHost + ":***"
+    }
+
+    static func isHostByte(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x2E || b == 0x5F
+    }
+
+    private static func isSchemeByte(_ b: UInt8) -> Bool {
+        (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2B || b == 0x2E || b == 0x2D
     }
 }
 

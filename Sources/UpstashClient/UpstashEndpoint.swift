@@ -20,7 +20,9 @@ public struct UpstashEndpoint: Sendable, Hashable, CustomStringConvertible {
         guard let sep = rest.firstRange(of: "://") else { throw bad("expected https://host[:port], got no scheme") }
         let scheme = rest[..<sep.lowerBound].lowercased()
         guard scheme == "http" || scheme == "https" else {
-            throw bad("the REST URL must start with https:// (or http://), not \(scheme)://")
+            // A mistyped URL may put a token before "://": the scheme is named only when it looks like one.
+            let named = !scheme.isEmpty && scheme.count <= 16 && scheme.allSatisfy { $0.isLetter || $0 == "+" }
+            throw bad("the REST URL must start with https:// (or http://)" + (named ? ", not \(scheme)://" : ""))
         }
         rest = rest[sep.upperBound...]
         if rest.contains("?") || rest.contains("#") {
@@ -45,15 +47,28 @@ public struct UpstashEndpoint: Sendable, Hashable, CustomStringConvertible {
             host = authority
         }
         guard !host.isEmpty else { throw bad("the REST URL has no host") }
+        // Neither is echoed: a token whose '@' or '?' was mistyped ends up in the host or the path.
+        guard authority.hasPrefix("[") || host.utf8.allSatisfy(Self.isHostByte) else { throw bad("the REST URL's host is not a host name") }
+        guard path.utf8.allSatisfy({ Self.isHostByte($0) || $0 == 0x2F || $0 == 0x7E }) else {
+            throw bad("the REST URL's path may hold letters, digits and - . _ ~ / only: give the token with --token")
+        }
         var port: Int? = nil
         if let portText {
-            guard let p = Int(portText), (1...65535).contains(p) else { throw bad("invalid port '\(portText)'") }
+            guard let p = Int(portText), (1...65535).contains(p) else {
+                // not echoed: `https://host:TOKEN` is a token that lost its '@', not a port
+                throw bad(portText.allSatisfy(\.isNumber) ? "invalid port \(portText)" : "invalid port (not a number)")
+            }
             port = p
         }
         self.scheme = scheme
         self.host = host.lowercased()
         self.port = port
         self.basePath = path
+    }
+
+    private static func isHostByte(_ b: UInt8) -> Bool {
+        let lower = b | 0x20
+        return b == 0x2D || b == 0x2E || b == 0x5F || (b >= 0x30 && b <= 0x39) || (lower >= 0x61 && lower <= 0x7A)
     }
 
     /// `host` or `host:port`, for messages.

@@ -15,20 +15,26 @@ public enum UpstashCompatibility {
 
         public var description: String {
             switch self {
-            case .blocking: return "blocking commands are not available over REST — poll, or use a queue service"
+            case .blocking:
+                return
+                    "blocking commands are not available over REST (they work over Upstash's TLS endpoint) — poll, or use a queue service"
             case .transactionControl:
-                return "WATCH/UNWATCH/DISCARD and bare MULTI/EXEC are not available; send the transaction to /multi-exec"
+                return
+                    "WATCH/UNWATCH/DISCARD and bare MULTI/EXEC are not available over REST (they work over Upstash's TLS endpoint); send the transaction to /multi-exec"
             case .connectionState: return "connection commands other than PING and ECHO are not available over REST"
             case .selectNonZero: return "Upstash has a single database 0"
             case .cluster: return "cluster commands are not available"
             case .admin: return "administrative commands are not available"
-            case .pubsubOverREST: return "subscribing is only available as server-sent events (/subscribe, /monitor)"
+            case .pubsubOverREST:
+                return
+                    "subscribing over REST is only available as server-sent events (/subscribe, /psubscribe, /monitor); it works over Upstash's TLS endpoint"
             }
         }
     }
 
+    // WAIT and WAITAOF are served (redis/commands/generic/wait.mdx, waitaof.mdx): they are not blocking pops.
     static let blocking: Set<String> = [
-        "BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "WAIT", "WAITAOF",
+        "BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP",
     ]
     static let transactionControl: Set<String> = ["WATCH", "UNWATCH", "DISCARD", "MULTI", "EXEC"]
     static let connectionState: Set<String> = ["AUTH", "HELLO", "CLIENT", "RESET", "QUIT"]
@@ -55,6 +61,23 @@ public enum UpstashCompatibility {
         }
         if connectionState.contains(name) { return .connectionState }
         if cluster.contains(name) { return .cluster }
+        // Served since 2024-04: CONFIG GET|SET of notify-keyspace-events, the one parameter Upstash lets
+        // them reach (redis/commands/server/config-get.mdx, config-set.mdx), and the ACL subcommands of acl.mdx.
+        if name == "CONFIG" {
+            let sub = arguments.count > 1 ? UpstashCommandSurface.upper(arguments[1]) : ""
+            guard sub == "GET" || sub == "SET", arguments.count > 2 else { return .admin }
+            // CONFIG GET names parameters; CONFIG SET alternates names and values.
+            let step = sub == "GET" ? 1 : 2
+            let served = UpstashCommandSurface.configurableParameter.uppercased()
+            for i in stride(from: 2, to: arguments.count, by: step) where UpstashCommandSurface.upper(arguments[i]) != served {
+                return .admin
+            }
+            return nil
+        }
+        if name == "ACL" {
+            let sub = arguments.count > 1 ? UpstashCommandSurface.upper(arguments[1]) : ""
+            return UpstashCommandSurface.aclSubcommands.contains(sub) ? nil : .admin
+        }
         if admin.contains(name) { return .admin }
         if pubsub.contains(name) { return .pubsubOverREST }
         return nil

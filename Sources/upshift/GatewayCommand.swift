@@ -33,6 +33,24 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Option(help: "The largest request body in bytes (default: the plan's; Upstash sells larger as an add-on).")
+    var maxRequestSize: Int?
+
+    @Option(help: "The largest stored record in bytes (default: the plan's; Upstash sells larger as an add-on).")
+    var maxRecordSize: Int?
+
+    @Option(help: "Seconds a connection may sit with no request in flight before it is closed (0: never).")
+    var idleTimeout: Double = 60
+
+    @Option(help: "Seconds a request's head (request line and headers) may take to arrive after its first byte (0: no limit).")
+    var headerTimeout: Double = 10
+
+    @Option(help: "Server-sent event streams (/subscribe, /psubscribe, /monitor) served at once; each holds one Redis connection.")
+    var maxSubscribers: Int = 256
+
+    @Flag(name: .customLong("no-fast-path"), help: "Send every request through the async responder (to compare with the event-loop path).")
+    var noFastPath = false
+
     func validate() throws {
         _ = try configuration()
     }
@@ -71,8 +89,17 @@ struct GatewayCommand: AsyncParsableCommand {
         guard let compatibility = Compatibility(rawValue: compat) else {
             throw ValidationError("--compat is strict or lenient")
         }
-        return GatewayConfiguration(
+        for (flag, value) in [("--max-request-size", maxRequestSize), ("--max-record-size", maxRecordSize)] {
+            if let value, value <= 0 { throw ValidationError("\(flag) takes a positive number of bytes") }
+        }
+        guard idleTimeout >= 0, headerTimeout >= 0 else { throw ValidationError("timeouts are seconds, 0 or more") }
+        guard maxSubscribers >= 0 else { throw ValidationError("--max-subscribers takes a number, 0 or more") }
+        let seconds = { (s: Double) -> Duration? in s == 0 ? nil : .milliseconds(Int64(s * 1000)) }
+        var configuration = GatewayConfiguration(
             host: host.isEmpty ? "127.0.0.1" : host, port: port, redis: redisURL, token: token, readOnlyToken: readOnlyToken,
-            plan: plan, compatibility: compatibility)
+            plan: plan, compatibility: compatibility, maxRequestBytes: maxRequestSize, maxRecordBytes: maxRecordSize,
+            idleTimeout: seconds(idleTimeout), headerTimeout: seconds(headerTimeout), maxSubscribers: maxSubscribers)
+        configuration.fastPath = !noFastPath
+        return configuration
     }
 }

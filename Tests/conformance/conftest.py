@@ -29,12 +29,12 @@ def upshift_bin():
 
 
 class Redis:
-    def __init__(self):
+    def __init__(self, *extra):
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="upshift-conformance-")
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", self.dir, "--loglevel", "warning"],
+             "--dir", self.dir, "--loglevel", "warning", *extra],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(200):
             try:
@@ -42,7 +42,7 @@ class Redis:
                 return
             except OSError:
                 time.sleep(0.02)
-        raise RuntimeError("redis-server did not start")
+        raise RuntimeError(f"redis-server did not start (arguments {list(extra)})")
 
     def stop(self):
         self.proc.kill()
