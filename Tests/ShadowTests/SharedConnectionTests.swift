@@ -19,7 +19,9 @@ struct SharedConnectionTests {
     }
 
     /// Samples the primary's connection count while `body` runs; returns the largest seen.
-    static func busiest(_ admin: RedisClient, while body: @escaping @Sendable () throws -> ProgramResult) async throws -> (Int, ProgramResult) {
+    static func busiest(_ admin: RedisClient, while body: @escaping @Sendable () throws -> ProgramResult) async throws -> (
+        Int, ProgramResult
+    ) {
         let done = AttackCount()
         let task = Task.detached {
             defer { done.add() }
@@ -181,7 +183,8 @@ struct SharedConnectionTests {
 
         try same("GET k\r\n", "not logged in: NOAUTH, though a logged-in shared connection is open")
         try same("AUTH wrong\r\nGET k\r\n", "a wrong password: WRONGPASS, then still NOAUTH")
-        try same("AUTH s3cret-shared\r\nGET k\r\nAUTH wrong\r\nGET k\r\n", "a failed AUTH after a good one keeps the good one, as Redis does")
+        try same(
+            "AUTH s3cret-shared\r\nGET k\r\nAUTH wrong\r\nGET k\r\n", "a failed AUTH after a good one keeps the good one, as Redis does")
         try same("AUTH reader read-pw\r\nGET r:1\r\nSET r:1 x\r\nGET k\r\n", "another user: that user's rights, not the default user's")
         try same("AUTH reader read-pw\r\nAUTH s3cret-shared\r\nSET k w\r\nGET k\r\n", "from one login to another")
         // HELLO's reply names the connection's id, which differs: only what follows is compared.
@@ -204,13 +207,16 @@ struct SharedConnectionTests {
 
     static let mixedLogins = """
         import sys, threading, redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
         port = int(sys.argv[1])
         bad = []
         def worker(i):
             kind = i % 3
             if kind == 0: r = redis.Redis(port=port, protocol=2, driver_info=None, single_connection_client=True, password="s3cret-shared")
             elif kind == 1: r = redis.Redis(port=port, protocol=2, driver_info=None, single_connection_client=True, username="reader", password="read-pw")
-            else: r = redis.Redis(port=port, protocol=2, driver_info=None, single_connection_client=True)
+            # No retries: redis-py 8 retries an AuthenticationError (NOAUTH) with backoff, as against redis-server itself.
+            else: r = redis.Redis(port=port, protocol=2, driver_info=None, single_connection_client=True, retry=Retry(NoBackoff(), 0))
             for n in range(100):
                 try:
                     got = r.set(f"w:{i}", n)

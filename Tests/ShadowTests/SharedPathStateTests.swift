@@ -111,7 +111,8 @@ struct SharedPathStateTests {
     @Test("QUIT on a shared connection: +OK after every reply owed, then the close; nothing after it runs")
     func quit() async throws {
         var m = try await Self.shared()
-        #expect(T.forwarded(m.clientRead(T.bytes(Self.cmd("GET", "k") + Self.cmd("QUIT") + Self.cmd("SET", "k", "v")))) == Self.cmd("GET", "k"))
+        #expect(
+            T.forwarded(m.clientRead(T.bytes(Self.cmd("GET", "k") + Self.cmd("QUIT") + Self.cmd("SET", "k", "v")))) == Self.cmd("GET", "k"))
         guard case .close(let b, _, .quit) = m.sharedRead(T.bytes("$1\r\nv\r\n"), nowMs: 0, limit: 1).action else {
             Issue.record("not closed after QUIT")
             return
@@ -171,7 +172,8 @@ struct SharedPathStateTests {
         policy.homeDatabase = 3
         typealias S = SharedConnectionState<Rider>
         #expect(S.setupCommands(policy: policy, login: nil) == [[Array("SELECT".utf8), Array("3".utf8)]])
-        #expect(S.setupCommands(policy: policy, login: Self.pw) == [[Array("AUTH".utf8)] + Self.pw, [Array("SELECT".utf8), Array("3".utf8)]])
+        #expect(
+            S.setupCommands(policy: policy, login: Self.pw) == [[Array("AUTH".utf8)] + Self.pw, [Array("SELECT".utf8), Array("3".utf8)]])
         policy.requiresAuth = true
         #expect(S.setupCommands(policy: policy, login: nil) == [], "not logged in, it selects nothing: it only ever answers NOAUTH")
 
