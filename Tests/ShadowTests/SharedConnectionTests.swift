@@ -112,6 +112,38 @@ struct SharedConnectionTests {
         #expect(summary.metrics.mismatches[.diff] == nil)
     }
 
+    @Test("clients that go away with large replies in flight on a shared connection: the others keep getting exactly their own")
+    func orphanedReplies() async throws {
+        let rig = try await ShadowRig()
+        defer { rig.stop() }
+        let admin = try rig.primary.client()
+        let big = String(repeating: "b", count: 200_000)
+        #expect(try await admin.send(RESPCommand("SET", "big", big)) == .ok)
+        let riders = try (0..<4).map { _ in try rig.client() }
+        for (i, r) in riders.enumerated() { #expect(try await r.send(RESPCommand("SET", "own:\(i)", "v\(i)")) == .ok) }
+        // On every event loop, clients ask for megabytes and close without reading them.
+        let ask = Array(String(repeating: "GET big\r\n", count: 50).utf8)
+        for _ in 0..<8 {
+            guard let fd = RawSocket.connect(port: rig.port) else { throw TestSupportError("cannot connect") }
+            RawSocket.send(fd, ask)
+            close(fd)
+        }
+        for round in 0..<50 {
+            for (i, r) in riders.enumerated() {
+                #expect(try await r.send(RESPCommand("GET", "own:\(i)")) == .bulk("v\(i)"), "round \(round)")
+            }
+        }
+        #expect(try await Self.connections(admin).count <= 1 + System.coreCount, "the shared connections were not torn down")
+        // The big GETs did reach the primary (their replies had nobody to go to), beside the riders' 200.
+        let stats = try await admin.send(RESPCommand("INFO", "commandstats")).text ?? ""
+        let gets = stats.split(whereSeparator: \.isNewline).first { $0.hasPrefix("cmdstat_get:") }
+        let calls = gets.flatMap { $0.split(separator: "=").dropFirst().first?.split(separator: ",").first }.flatMap { Int($0) } ?? 0
+        #expect(calls > 200, "\(gets ?? "no GET stats")")
+        for r in riders { await r.close() }
+        await admin.close()
+        _ = await rig.shutdown()
+    }
+
     static let transactions = """
         import sys, threading, redis
         port = int(sys.argv[1])
