@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         .systemLibrary(
@@ -79,6 +80,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
@@ -149,7 +151,9 @@ let package = Package(
         ),
         .testTarget(
             name: "MigrationTests",
-            dependencies: ["RESP", "RedisClient", "UpstashClient", "UpstashProfile", "Keyspace", "Migration", "Compare", "TestSupport"],
+            dependencies: [
+                "RESP", "RedisClient", "UpstashClient", "UpstashProfile", "Keyspace", "Migration", "Compare", "Report", "TestSupport",
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -10,31 +10,11 @@ import socket
 import sys
 import threading
 
+from http_hop import listen, read_message
+
 listen_port, target_port, rate, seed = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
 rng = random.Random(seed)
 lock = threading.Lock()
-
-
-def read_message(conn):
-    """One HTTP message with a Content-Length body; None when the peer closes before it is whole."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = conn.recv(65536)
-        if not chunk:
-            return None
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value.strip())
-    while len(body) < length:
-        chunk = conn.recv(65536)
-        if not chunk:
-            return None
-        body += chunk
-    return head + b"\r\n\r\n" + body
 
 
 def serve(conn):
@@ -63,11 +43,4 @@ def serve(conn):
         upstream.close()
 
 
-server = socket.socket()
-server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-server.bind(("127.0.0.1", listen_port))
-server.listen(128)
-print(f"flaky proxy on {listen_port}", flush=True)
-while True:
-    c, _ = server.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
+listen(listen_port, serve, f"flaky proxy on {listen_port}")

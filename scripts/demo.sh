@@ -80,6 +80,8 @@ step "5. upshift migrate --dry-run: the plan, its duration at the plan's cap, an
 "$UPSHIFT" migrate --dry-run --report "$OUT/migrate-plan.md" | tail -4
 
 step "6. upshift migrate: backfill every key, value and absolute expiry into 'Upstash' (resumable)"
+# a DEMO_WORK kept from an earlier demo holds that run's checkpoint, which migrate refuses to start over
+rm -f "$WORK/migrate.checkpoint"
 "$UPSHIFT" migrate --checkpoint "$WORK/migrate.checkpoint" --report "$OUT/migrate.json"
 
 step "7. upshift compare while the app keeps writing: keys in flight drop out in later rounds"

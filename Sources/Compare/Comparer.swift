@@ -8,6 +8,7 @@ public final class Comparer: Sendable {
     public let source: any Backend
     public let target: any Backend
     public let options: CompareOptions
+    let stopRequested = StopLatch()
 
     public init(source: any Backend, target: any Backend, options: CompareOptions) {
         self.source = source
@@ -27,8 +28,17 @@ public final class Comparer: Sendable {
         var exists: Bool { type != "none" && expireAt != -2 }
     }
 
-    /// Runs every round; `keysOut` receives all keys still differing at the end.
-    public func run(keysOut: ((Set<[UInt8]>) throws -> Void)? = nil) async throws -> CompareReport {
+    /// Asks a running comparison to stop after the batch in flight: `run` then returns the report
+    /// so far, marked interrupted (never clean). Safe to call from any thread, any number of times.
+    public func stop() {
+        stopRequested.set()
+    }
+
+    /// Runs every round; `progress` gets the keys checked so far (both directions) after each
+    /// batch, and `keysOut` all keys still differing at the end.
+    public func run(
+        progress: @Sendable (Int) -> Void = { _ in }, keysOut: ((Set<[UInt8]>) throws -> Void)? = nil
+    ) async throws -> CompareReport {
         let started = ContinuousClock.now
         var report = CompareReport()
         report.source = source.displayName
@@ -40,26 +50,29 @@ public final class Comparer: Sendable {
         // Round 1, source → target: every key (or a sample) checked on both sides.
         if let n = options.sample {
             report.sampled = true
+            report.sampleRequested = n
             var keys = Set<[UInt8]>()
             // a shard sees 1/count of the random keys: draw count times as often
-            for _ in 0..<n * 2 * (options.shard?.count ?? 1) where keys.count < n {
+            for _ in 0..<n * 2 * (options.shard?.count ?? 1) where keys.count < n && !stopRequested.isSet {
                 if let k = try await source.send(RESPCommand("RANDOMKEY")).bytes, options.shard?.contains(k) ?? true { keys.insert(k) }
             }
-            for chunk in Array(keys).chunked(options.batch) {
+            for chunk in Array(keys).chunked(options.batch) where !stopRequested.isSet {
                 report.keysChecked += chunk.count
                 for d in try await check(chunk, shas) { differing[d.0] = d.1 }
+                progress(report.keysChecked)
             }
-            report.confidence =
-                "\(keys.count) random keys checked: with none differing, fewer than \(String(format: "%.2f", 300.0 / Double(max(1, keys.count))))% of all keys differ (95% confidence, rule of three)"
+            report.confidence = Self.sampleClaim(checked: report.keysChecked, requested: n)
         } else {
             try await scan(source) { keys in
                 report.keysChecked += keys.count
                 for d in try await self.check(keys, shas) { differing[d.0] = d.1 }
+                progress(report.keysChecked)
             }
             // target → source: keys only the target has
             try await scan(target) { keys in
                 report.extraChecked += keys.count
                 for d in try await self.extra(keys) { differing[d.0] = d.1 }
+                progress(report.keysChecked + report.extraChecked)
             }
         }
         report.rounds = 1
@@ -67,8 +80,9 @@ public final class Comparer: Sendable {
 
         // Later rounds re-check only what differed, so keys merely in flight drop out.
         var round = 1
-        while round < options.rounds && !differing.isEmpty {
-            try await Task.sleep(nanoseconds: UInt64(options.interval * 1e9))
+        while round < options.rounds && !differing.isEmpty && !stopRequested.isSet {
+            await stopRequested.pause(seconds: options.interval)
+            if stopRequested.isSet { break }
             var still: [[UInt8]: Difference] = [:]
             for chunk in Array(differing.keys).chunked(options.batch) {
                 for d in try await check(chunk, shas) { still[d.0] = d.1 }
@@ -79,12 +93,22 @@ public final class Comparer: Sendable {
             report.remainingAfterRound.append(differing.count)
         }
 
+        report.interrupted = stopRequested.isSet
         for d in differing.values { report.counts[d.kind.rawValue, default: 0] += 1 }
         report.differences = Array(differing.values.sorted { $0.key < $1.key }.prefix(options.listLimit))
         try keysOut?(Set(differing.keys))
         let elapsed = (ContinuousClock.now - started).components
         report.seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
         return report
+    }
+
+    /// What a clean sample proves, and what it does not: only source → target was checked.
+    static func sampleClaim(checked: Int, requested: Int) -> String {
+        let fewer = checked < requested ? " (of \(requested) asked: the source gave no more distinct keys)" : ""
+        let bound = String(format: "%.2f", 300.0 / Double(max(1, checked)))
+        return "\(checked) random source keys checked on the target\(fewer), source → target only (keys that only the target has "
+            + "were not looked for: run without --sample for that); with none differing, fewer than \(bound)% of the source's keys "
+            + "differ (95% confidence, rule of three)"
     }
 
     private func load(on backend: any Backend) async throws -> ([UInt8], [UInt8]) {
@@ -111,7 +135,7 @@ public final class Comparer: Sendable {
             var page = keys.compactMap(\.bytes)
             if let shard = options.shard { page = page.filter(shard.contains) }
             if !page.isEmpty { try await body(page) }
-        } while cursor != Array("0".utf8)
+        } while cursor != Array("0".utf8) && !stopRequested.isSet
     }
 
     private func states(_ backend: any Backend, _ keys: [[UInt8]], _ sha: [UInt8]) async throws -> [State] {

@@ -19,6 +19,7 @@ public final class Migrator: Sendable {
     let checkpointPath: String?
     let targetName: String
     let restoreSupport = RestoreSupport()
+    let stopRequested = StopFlag()
 
     public init(
         source: any Backend, target: (any Backend)?, targetName: String, options: MigrationOptions, checkpointPath: String? = nil
@@ -31,9 +32,23 @@ public final class Migrator: Sendable {
         self.reader = KeyReader(source: source, options: options)
     }
 
-    /// Runs the copy (or the dry run); `resume` continues from the checkpoint file.
+    /// What to do with the checkpoint file a run is given.
+    public enum Start: Sendable, Hashable {
+        /// A new copy: refused when the file holds a checkpoint already, since running again
+        /// would bill every command again.
+        case fresh
+        /// Continue the copy the checkpoint records; refused when it recorded other options.
+        case resume
+        /// Start over, discarding the checkpoint (the keys are copied, and billed, again).
+        case restart
+    }
+
+    /// Runs the copy (or the dry run); `start` says what to do with an existing checkpoint.
     /// `progress` is called after each batch with the running totals.
-    public func run(resume: Bool = false, progress: @Sendable (MigrationSummary) -> Void = { _ in }) async throws -> MigrationSummary {
+    ///
+    /// After `stop()` the batches in flight finish, the checkpoint is saved and this throws
+    /// `MigrationInterrupted` with the totals so far.
+    public func run(_ start: Start = .fresh, progress: @Sendable (MigrationSummary) -> Void = { _ in }) async throws -> MigrationSummary {
         let started = ContinuousClock.now
         var summary = MigrationSummary()
         summary.dryRun = options.dryRun
@@ -41,15 +56,35 @@ public final class Migrator: Sendable {
         summary.plan = options.plan.id
         var cursor: [UInt8] = Array("0".utf8)
         var offset = 0
-        if resume, let path = checkpointPath {
-            let cp = try Checkpoint.load(from: path)
-            guard cp.source == source.displayName, cp.target == targetName, cp.selection == selection else {
-                throw MigrationError("checkpoint \(path) is for another run (\(cp.source) → \(cp.target), \(cp.selection))")
+        if let path = checkpointPath {
+            switch start {
+            case .resume:
+                let cp = try Checkpoint.load(from: path)
+                let differences = cp.differences(from: settings, source: source.displayName, target: targetName, selection: selection)
+                guard differences.isEmpty else {
+                    throw MigrationError(
+                        "checkpoint \(path) is for another run: \(differences.joined(separator: "; ")). "
+                            + "Resume with the checkpoint's options, or --restart to start over")
+                }
+                if cp.done { return cp.summary }
+                summary = cp.summary
+                cursor = Array(cp.cursor.utf8)
+                offset = cp.offset
+            case .fresh:
+                if let cp = try Checkpoint.loadIfPresent(from: path) {
+                    let state =
+                        cp.done
+                        ? "a finished copy (\(cp.summary.keysCopied) keys)"
+                        : "a copy that stopped after \(cp.summary.keysCopied) keys"
+                    throw MigrationError(
+                        "checkpoint \(path) records \(state); running again would copy, and bill, every key again: "
+                            + "--resume continues it, --restart starts over")
+                }
+            case .restart:
+                if FileManager.default.fileExists(atPath: path), unlink(path) != 0 {
+                    throw MigrationError("cannot remove checkpoint \(path) to restart")
+                }
             }
-            if cp.done { return cp.summary }
-            summary = cp.summary
-            cursor = Array(cp.cursor.utf8)
-            offset = cp.offset
         }
         // A REST client counts the requests it sends: the run's share is what it sent since now.
         let requestsBefore = options.dryRun ? nil : target?.requestsSent
@@ -63,6 +98,7 @@ public final class Migrator: Sendable {
         let pageSize = options.batch * options.concurrency
 
         while true {
+            if stopRequested.isSet { throw MigrationInterrupted(summary: summary, checkpointPath: checkpointPath) }
             var keys: [[UInt8]]
             var next: [UInt8] = Array("0".utf8)
             if let list = options.keys {
@@ -114,6 +150,35 @@ public final class Migrator: Sendable {
         return summary
     }
 
+    /// Asks a running copy to stop after the batches in flight; `run` then saves the checkpoint and
+    /// throws `MigrationInterrupted`. Safe to call from any thread, any number of times.
+    public func stop() {
+        stopRequested.set()
+    }
+
+    /// The options a checkpoint records, by flag: a resume must give the same.
+    var settings: [String: String] {
+        var out = [
+            "--source": source.displayName, "--target": targetName, "--match": options.match.map { displayKey($0) } ?? "*",
+            "--type": options.type ?? "any", "--key-prefix": displayKey(options.keyPrefix), "--shard": options.shard?.description ?? "all",
+            "--dry-run": options.dryRun ? "yes" : "no",
+        ]
+        if let keys = options.keys { out["--keys-from"] = "\(keys.count) keys (digest \(Self.digest(keys)))" }
+        return out
+    }
+
+    /// FNV-1a over a key list, so a resume with another list of the same length is caught.
+    static func digest(_ keys: [[UInt8]]) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for key in keys {
+            for b in key + [0x0A] {
+                h ^= UInt64(b)
+                h = h &* 0x100_0000_01b3
+            }
+        }
+        return String(h, radix: 16)
+    }
+
     var selection: String {
         let shard = options.shard.map { " shard=\($0)" } ?? ""
         return
@@ -123,7 +188,8 @@ public final class Migrator: Sendable {
     private func saveCheckpoint(cursor: [UInt8], offset: Int, done: Bool, summary: MigrationSummary) throws {
         guard let path = checkpointPath else { return }
         try Checkpoint(
-            source: source.displayName, target: targetName, selection: selection, cursor: String(decoding: cursor, as: UTF8.self),
+            source: source.displayName, target: targetName, selection: selection, settings: settings,
+            cursor: String(decoding: cursor, as: UTF8.self),
             offset: offset, done: done, summary: summary
         ).save(to: path)
     }
@@ -188,6 +254,15 @@ public final class Migrator: Sendable {
         }
         return restores
     }
+}
+
+/// Set once by `stop()`, read between pages of the run loop.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
 }
 
 /// The `--mode auto` decision, made once by whichever batch gets there first.

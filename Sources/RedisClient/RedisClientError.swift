@@ -1,3 +1,5 @@
+import RESP
+
 /// A failure to talk to a Redis server, naming where (host:port, never a password).
 public struct RedisClientError: Error, Sendable, CustomStringConvertible {
     /// What went wrong, in kinds a caller can act on.
@@ -30,4 +32,21 @@ public struct RedisClientError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "redis \(endpoint): \(kind): \(detail)" }
+}
+
+extension RedisClientError {
+    /// A server that wants a password the URL did not give (it answered `NOAUTH`), in words a
+    /// person can act on; `role` names the server's part (`source`, `target`).
+    public static func passwordRequired(endpoint: String, role: String) -> RedisClientError {
+        RedisClientError(
+            .authFailed, endpoint: endpoint,
+            detail: "the \(role) needs a password (it answered NOAUTH): put it in the URL, redis://:PASSWORD@host:port, "
+                + "or redis://USER:PASSWORD@host:port for an ACL user")
+    }
+
+    /// True for the error a server answers to a client that has not logged in (`NOAUTH …`).
+    public static func isNoAuth(_ reply: RESPValue) -> Bool {
+        guard case .error(let text) = reply else { return false }
+        return text.starts(with: Array("NOAUTH".utf8))
+    }
 }

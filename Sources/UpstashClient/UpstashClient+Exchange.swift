@@ -2,7 +2,8 @@ import RESP
 
 extension UpstashClient {
     /// Sends one planned request: paced, with the auth and encoding headers, retried on transport
-    /// failures and 5xx. Returns a 2xx response, or a 4xx that carries a command error for the
+    /// failures (timeouts included) and 5xx as `options.retry` allows, each retry told to
+    /// `options.onRetry`. Returns a 2xx response, or a 4xx that carries a command error for the
     /// caller to decode; throws for auth failures, plan limits and exhausted retries.
     func exchange(_ planned: PlannedRequest, resp2: Bool) async throws(UpstashError) -> HTTPResponse {
         var headers = [authorization]
@@ -10,6 +11,7 @@ extension UpstashClient {
         // The server refuses resp2 combined with base64, and resp2 needs no string encoding.
         headers.append(resp2 ? "Upstash-Response-Format: resp2" : "Upstash-Encoding: base64")
         let retry = options.retry
+        let started = ContinuousClock.now
         var attempt = 0
         while true {
             attempt += 1
@@ -40,17 +42,22 @@ extension UpstashClient {
             case .failure(let transport):
                 switch transport.reason {
                 case .cancelled, .closed: throw failure(.cancelled, transport.message)
+                case .refused, .resolve: error = failure(.unreachable, transport.message)
                 default: error = failure(.transport, transport.message)
                 }
             }
-            guard error.isRetryable, attempt < retry.maxAttempts else {
+            let elapsed = ContinuousClock.now - started
+            guard error.isRetryable, let pause = retry.pause(after: attempt, elapsed: elapsed) else {
                 if attempt > 1 {
+                    let over = UpstashClientOptions.RetryNotice.format(elapsed)
                     throw UpstashError(
-                        error.kind, host: error.host, detail: error.detail + " (after \(attempt) attempts)", status: error.status)
+                        error.kind, host: error.host, detail: error.detail + " (after \(attempt) attempts in \(over))", status: error.status
+                    )
                 }
                 throw error
             }
-            let pause = retry.delay(after: attempt)
+            let remaining = retry.budget.map { $0 - elapsed - pause }
+            options.onRetry?(UpstashClientOptions.RetryNotice(error: error, attempt: attempt, pause: pause, remaining: remaining))
             logger.debug(
                 "retrying request",
                 metadata: ["host": "\(endpoint.hostAndPort)", "attempt": "\(attempt)", "error": "\(error)", "pause": "\(pause)"])
@@ -72,8 +79,12 @@ extension UpstashClient {
         if let text, UpstashError.isLimitText(text) {
             return failure(.limit, text, status: response.status)
         }
+        // 501 and 505 say the server does not do such requests at all: no retry changes that
+        if response.status == 501 || response.status == 505 {
+            return failure(.protocolError, text ?? "the server does not implement this request", status: response.status)
+        }
         if response.status >= 500 {
-            return failure(.server, text ?? "HTTP \(response.status)", status: response.status)
+            return failure(.server, text ?? "the server failed the request", status: response.status)
         }
         return nil
     }

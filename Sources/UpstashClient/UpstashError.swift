@@ -14,8 +14,10 @@ public struct UpstashError: Error, Sendable, CustomStringConvertible {
         public static let auth = Kind(name: "authentication failed")
         /// Over a plan limit: request size, daily or monthly requests.
         public static let limit = Kind(name: "plan limit")
-        /// No HTTP response: connection refused, timeout, DNS, TLS.
+        /// No HTTP response: timeout, dropped connection, TLS.
         public static let transport = Kind(name: "transport")
+        /// Nothing answers at the address: connection refused, or the host name does not resolve.
+        public static let unreachable = Kind(name: "unreachable")
         /// HTTP 5xx after every retry.
         public static let server = Kind(name: "server error")
         /// A reply that is not what the protocol promises (malformed JSON, wrong shape).
@@ -44,11 +46,17 @@ public struct UpstashError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        "upstash \(host): \(kind): \(detail)" + (status.map { " (HTTP \($0))" } ?? "")
+        let line = "upstash \(host): \(kind): \(detail)" + (status.map { " (HTTP \($0))" } ?? "")
+        // What a person can act on: the URL points at some other HTTP server.
+        return kind == .protocolError ? line + "; \(Self.notUpstash)" : line
     }
 
+    /// What an unreadable reply most likely means.
+    public static let notUpstash =
+        "this is not an Upstash REST endpoint (expected the database's REST URL, https://….upstash.io, or an `upshift gateway`)"
+
     /// True for failures worth another attempt: no response at all, or a 5xx.
-    var isRetryable: Bool { kind == .transport || kind == .server }
+    var isRetryable: Bool { kind == .transport || kind == .unreachable || kind == .server }
 }
 
 extension UpstashError {

@@ -24,14 +24,14 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(name: .customLong("readonly-token"), help: "A second token that may run read commands only.")
     var readOnlyToken: String?
 
-    @Option(help: "The Upstash plan whose limits to enforce: \(UpstashPlan.all.map(\.id).joined(separator: ", ")).")
-    var plan: String = "payg"
+    @Option(help: "The Upstash plan whose limits to enforce.")
+    var plan: UpstashPlan = .payAsYouGo
 
     @Option(help: "strict refuses what Upstash refuses; lenient passes through what Redis takes.")
-    var compat: String = "strict"
+    var compat: Compatibility = .strict
 
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = "info"
+    @Option(name: .customLong("log-level"), help: "How much to log.")
+    var logLevel: Logger.Level = .info
 
     @Option(help: "The largest request body in bytes (default: the plan's; Upstash sells larger as an add-on).")
     var maxRequestSize: Int?
@@ -58,7 +58,7 @@ struct GatewayCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try configuration()
         var logger = Logger(label: "upshift.gateway")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        logger.logLevel = logLevel
         try await GatewayServer.run(config, logger: logger) { port in
             // written unbuffered: scripts and tests wait for this line to learn the port
             let line =
@@ -83,12 +83,6 @@ struct GatewayCommand: AsyncParsableCommand {
         guard let token = token ?? env["UPSTASH_REDIS_REST_TOKEN"], !token.isEmpty else {
             throw ValidationError("give --token T (or set UPSTASH_REDIS_REST_TOKEN): clients must present it")
         }
-        guard let plan = UpstashPlan.named(self.plan) else {
-            throw ValidationError("unknown plan '\(self.plan)': one of \(UpstashPlan.all.map(\.id).joined(separator: ", "))")
-        }
-        guard let compatibility = Compatibility(rawValue: compat) else {
-            throw ValidationError("--compat is strict or lenient")
-        }
         for (flag, value) in [("--max-request-size", maxRequestSize), ("--max-record-size", maxRecordSize)] {
             if let value, value <= 0 { throw ValidationError("\(flag) takes a positive number of bytes") }
         }
@@ -97,7 +91,7 @@ struct GatewayCommand: AsyncParsableCommand {
         let seconds = { (s: Double) -> Duration? in s == 0 ? nil : .milliseconds(Int64(s * 1000)) }
         var configuration = GatewayConfiguration(
             host: host.isEmpty ? "127.0.0.1" : host, port: port, redis: redisURL, token: token, readOnlyToken: readOnlyToken,
-            plan: plan, compatibility: compatibility, maxRequestBytes: maxRequestSize, maxRecordBytes: maxRecordSize,
+            plan: plan, compatibility: compat, maxRequestBytes: maxRequestSize, maxRecordBytes: maxRecordSize,
             idleTimeout: seconds(idleTimeout), headerTimeout: seconds(headerTimeout), maxSubscribers: maxSubscribers)
         configuration.fastPath = !noFastPath
         return configuration

@@ -18,11 +18,11 @@ struct ReportCommand: AsyncParsableCommand {
 
     @OptionGroup var source: SourceOptions
 
-    @Option(help: "The Upstash plan to check against: \(UpstashPlan.all.map(\.id).joined(separator: ", ")).")
-    var plan: String = UpstashPlan.payAsYouGo.id
+    @Option(help: "The Upstash plan to check against.")
+    var plan: UpstashPlan = .payAsYouGo
 
-    @Option(help: "Output format: terminal, md, json or html.")
-    var format: String = ReportFormat.terminal.rawValue
+    @Option(help: "Output format.")
+    var format: ReportFormat = .terminal
 
     @Flag(help: "Same as --format json.")
     var json = false
@@ -44,18 +44,17 @@ struct ReportCommand: AsyncParsableCommand {
 
     func validate() throws {
         if try source.url() == nil { throw ValidationError("give --source URL (or set REDIS_URL)") }
-        if UpstashPlan.named(plan) == nil { throw ValidationError("unknown plan '\(plan)'") }
-        if ReportFormat(rawValue: format) == nil { throw ValidationError("unknown format '\(format)': terminal, md, json or html") }
         if let sample, sample < 1 { throw ValidationError("--sample must be at least 1") }
         if top < 0 || scanCount < 1 { throw ValidationError("--top must be ≥ 0 and --scan-count ≥ 1") }
     }
 
     func run() async throws {
-        guard let url = try source.url(), let plan = UpstashPlan.named(plan) else { return }
-        let chosen = json ? .json : ReportFormat(rawValue: format) ?? .terminal
+        guard let url = try source.url() else { return }
+        try await source.preflight(url)
+        let chosen = json ? .json : format
         let showProgress = isatty(STDERR_FILENO) == 1
         let report = try await Report.run(
-            source: url, readFrom: ReadFrom(rawValue: source.readFrom) ?? .masters,
+            source: url, readFrom: source.readFrom,
             options: ReportOptions(plan: plan, sample: sample, topKeys: top, scanCount: scanCount, readRegions: readRegions)
         ) { scanned, total in
             if showProgress { FileHandle.standardError.write(Data("\r\(scanned)/\(total) keys read".utf8)) }

@@ -27,9 +27,9 @@ struct ShadowCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("primary-side"),
         help: "redis (today's primary answers) or upstash (the flip: the target answers, --primary keeps every write for rollback).")
-    var primarySide: String = "redis"
+    var primarySide: PrimarySide = .redis
     @Option(help: "shadow (mirror asynchronously) or dual-write (replies wait for both sides).")
-    var mode: String = "shadow"
+    var mode: ShadowConfiguration.Mode = .shadow
     @Option(help: "What to mirror: reads, writes, or reads,writes.")
     var mirror: String = "reads,writes"
     @Option(name: .customLong("read-sample"), help: "Fraction of reads mirrored, 0…1.")
@@ -70,21 +70,20 @@ struct ShadowCommand: AsyncParsableCommand {
             "One primary connection per client from the start (by default clients share a few until they send a connection-bound command: SELECT, MULTI, WATCH, blocking pops, SUBSCRIBE, CLIENT…)."
     )
     var ownPrimaryConnections = false
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = "info"
+    @Option(name: .customLong("log-level"), help: "How much to log.")
+    var logLevel: Logger.Level = .info
 
     func validate() throws {
         _ = try configuration()
-        guard primarySide == "redis" || primarySide == "upstash" else { throw ValidationError("--primary-side is redis or upstash") }
     }
 
     /// The flip: the target answers clients and the --primary Redis is written for rollback.
-    private var flipped: Bool { primarySide == "upstash" }
+    private var flipped: Bool { primarySide == .upstash }
 
     func run() async throws {
         var config = try configuration()
         var logger = Logger(label: "upshift.shadow")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        logger.logLevel = logLevel
         let (mirrorSide, answering) = try await sides(&config)
         let proxy: ShadowProxy
         do {
@@ -175,7 +174,6 @@ struct ShadowCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
-        guard let m = ShadowConfiguration.Mode(rawValue: mode) else { throw ValidationError("--mode is shadow or dual-write") }
         let kinds = Set(mirror.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         guard !kinds.isEmpty, kinds.isSubset(of: ["reads", "writes"]) else {
             throw ValidationError("--mirror takes reads, writes or reads,writes")
@@ -185,7 +183,7 @@ struct ShadowCommand: AsyncParsableCommand {
             throw ValidationError("--queue-limit, --mirror-timeout and --max-clients must be positive")
         }
         var config = ShadowConfiguration(
-            host: host, port: port, primary: primaryURL, mode: m, mirrorWrites: kinds.contains("writes"),
+            host: host, port: port, primary: primaryURL, mode: mode, mirrorWrites: kinds.contains("writes"),
             mirrorReads: kinds.contains("reads"), readSample: readSample, mismatchLogPath: mismatchLog,
             keysOutPath: keysOut ?? mismatchLog.map { $0 + ".keys" }, showValues: showValues, queueLimit: queueLimit,
             ttlToleranceMs: ttlTolerance, drainDeadline: .milliseconds(Int64(drainTimeout * 1000)), maxClients: maxClients)

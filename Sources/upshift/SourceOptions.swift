@@ -22,15 +22,15 @@ struct SourceOptions: ParsableArguments {
     @Option(
         name: .customLong("read-from"),
         help: "On a Redis Cluster source: masters, or replicas (SCAN and reads on the replicas, sparing the masters).")
-    var readFrom: String = "masters"
+    var readFrom: ReadFrom = .masters
 
     /// A client for the source: for a Redis Cluster (found by `INFO cluster` on the seed) one that
     /// reads every master (or replica) — only those with slots of `shard` when given — else a plain client.
     func backend(_ url: RedisURL, connections: Int, shard: Shard? = nil) async throws -> any Backend {
-        guard let mode = ReadFrom(rawValue: readFrom) else { throw ValidationError("--read-from is masters or replicas") }
+        try await preflight(url)
         do {
             if try await RedisClusterClient.isCluster(url) {
-                let cluster = try await RedisClusterClient.connect(seed: url, readFrom: mode, connections: connections)
+                let cluster = try await RedisClusterClient.connect(seed: url, readFrom: readFrom, connections: connections)
                 await cluster.restrictScan(to: shard?.slots)
                 return cluster
             }
@@ -40,10 +40,24 @@ struct SourceOptions: ParsableArguments {
         return RedisClient(url: url, connections: connections)
     }
 
+    /// Connects and sends one PING, so a source that wants a password the URL does not give
+    /// says so in words (`NOAUTH` would otherwise surface as some later command's failure).
+    func preflight(_ url: RedisURL) async throws {
+        do {
+            let connection = try await RedisConnection.connect(to: url)
+            let reply = try? await connection.send(RESPCommand("PING"))
+            await connection.close()
+            if let reply, RedisClientError.isNoAuth(reply) {
+                throw RedisClientError.passwordRequired(endpoint: url.endpoint, role: "source")
+            }
+        } catch let error as RedisClientError {
+            throw CLIError(error.description)
+        }
+    }
+
     /// The parsed URL with the `--tls-*` settings applied, or nil when neither the flag nor the environment names one.
     func url() throws -> RedisURL? {
         guard let text = source ?? ProcessInfo.processInfo.environment["REDIS_URL"] else { return nil }
-        guard ReadFrom(rawValue: readFrom) != nil else { throw ValidationError("--read-from is masters or replicas") }
         var url: RedisURL
         do {
             url = try RedisURL(text)

@@ -27,13 +27,56 @@ struct TargetOptions: ParsableArguments {
         url.hasPrefix("redis://") || url.hasPrefix("rediss://") || url.hasPrefix("unix://")
     }
 
-    /// A client for the target: a Redis client for redis:// URLs, else an Upstash REST client.
-    func backend(plan: UpstashPlan, maxCommandsPerSecond: Int? = nil) throws -> any Backend {
+    /// A client for the target: a Redis client for redis:// URLs, else an Upstash REST client;
+    /// with `retry`, its budget and per-request timeout (a RESP target takes the timeout only).
+    func backend(plan: UpstashPlan, maxCommandsPerSecond: Int? = nil, retry: RetryOptions? = nil) throws -> any Backend {
         guard let url = try endpoint() else { throw ValidationError("give --target URL (or set UPSTASH_REDIS_REST_URL)") }
-        if Self.isRESP(url) { return RedisClient(url: try redisURL(url), connections: 2) }
-        var options = UpstashClientOptions()
+        if Self.isRESP(url) {
+            guard let retry else { return RedisClient(url: try redisURL(url), connections: 2) }
+            return RedisClient(url: try redisURL(url), connections: 2, options: retry.connectionOptions)
+        }
+        var options = retry?.clientOptions() ?? UpstashClientOptions()
         if let maxCommandsPerSecond { options.commandsPerSecond = .perSecond(maxCommandsPerSecond) }
         return try restClient(url: url, plan: plan, options: options)
+    }
+
+    /// One PING before a long job starts, so a target that cannot work fails now, in words, rather
+    /// than after the whole retry budget: nothing listening there, a wrong token or password, a URL
+    /// that is some other web server. A slow or failing (5xx) target is left to the job's retries.
+    func preflight(retry: RetryOptions) async throws {
+        guard let url = try endpoint() else { return }
+        if Self.isRESP(url) {
+            let redis = try redisURL(url)
+            do {
+                let connection = try await RedisConnection.connect(to: redis, options: retry.connectionOptions)
+                let reply = try? await connection.send(RESPCommand("PING"))
+                await connection.close()
+                if let reply, RedisClientError.isNoAuth(reply) {
+                    throw CLIError(
+                        RedisClientError.passwordRequired(endpoint: redis.endpoint, role: "target").description + " (or give --token)")
+                }
+            } catch let error as RedisClientError {
+                throw CLIError(error.description)
+            }
+            return
+        }
+        var options = retry.clientOptions()
+        options.retry = .init(maxAttempts: 3, baseDelay: .milliseconds(100), maxDelay: .milliseconds(400))
+        options.commandsPerSecond = .unlimited
+        options.maxConnections = 1
+        let client = try restClient(url: url, options: options)
+        let failure: UpstashError?
+        do {
+            // not billed: Upstash does not count PING
+            _ = try await client.send(RESPCommand("PING"))
+            failure = nil
+        } catch {
+            failure = error
+        }
+        await client.close()
+        // a target that answers, slowly or badly (5xx), is what the job's retry budget is for
+        guard let failure, failure.kind != .transport, failure.kind != .server else { return }
+        throw CLIError(failure.description + (failure.kind == .unreachable ? ": nothing answers there; check --target" : ""))
     }
 
     /// A RESP target's URL; without a password in it, the token is the password of user `default`,

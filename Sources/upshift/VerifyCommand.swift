@@ -14,9 +14,18 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @OptionGroup var source: SourceOptions
     @OptionGroup var target: TargetOptions
+    @OptionGroup(title: "The app's own tests") var appTests: AppTestsOptions
 
-    @Option(help: "A checklist folder or file.")
-    var checklist: String = "checklists"
+    @Option(
+        help: """
+            A checklist file or folder of your own, on top of the built-in checklist (repeatable): an area of the same \
+            name replaces the built-in one, a new area is added.
+            """)
+    var checklist: [String] = []
+    @Flag(
+        name: .customLong("built-in"), inversion: .prefixedNo,
+        help: "Run the checklist built into upshift (cache, ratelimit, locks, queue, sessions, transactions, pubsub).")
+    var builtIn = true
     @Option(help: "Only these areas, comma-separated (e.g. cache,locks).")
     var only: String?
     @Option(help: "Write JUnit XML here (a testsuite per area).")
@@ -30,38 +39,30 @@ struct VerifyCommand: AsyncParsableCommand {
         if try source.url() == nil && target.endpoint() == nil {
             throw ValidationError("give --source and/or --target (or REDIS_URL / UPSTASH_REDIS_REST_URL)")
         }
+        if !builtIn && checklist.isEmpty { throw ValidationError("--no-built-in needs a --checklist of your own") }
     }
 
     func run() async throws {
+        if appTests.isRequested {
+            return try await appTests.run(source: source, target: target, junit: junit, markdown: markdown, json: json)
+        }
         var lists: [Checklist]
         do {
-            lists = try Checklist.load(path: checklist)
+            // compiled in, so verify runs the same from any directory and from an installed binary
+            lists = Checklist.merged(builtIn ? try Checklist.builtIn() : [], adding: try checklist.flatMap(Checklist.load(path:)))
         } catch {
             throw CLIError("\(error)")
         }
         if let only {
             let areas = Set(only.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
             lists = lists.filter { areas.contains($0.area) }
-            if lists.isEmpty { throw ValidationError("--only \(only) matches no area in \(checklist)") }
+            if lists.isEmpty { throw ValidationError("--only \(only) matches no area of the checklists") }
         }
         var backends: [(label: String, backend: any Backend)] = []
         if let url = try source.url() { backends.append(("source", try await source.backend(url, connections: 8))) }
         if try target.endpoint() != nil { backends.append(("target", try target.backend(plan: .payAsYouGo))) }
         let report = await Verification(checklists: lists, backends: backends).run()
         for b in backends { await b.backend.close() }
-        if let junit { try save(report.junit(), junit) }
-        if let markdown { try save(report.markdown(), markdown) }
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
-        } else {
-            print(report.table())
-        }
-        if !report.isPassing { throw ExitCode(1) }
-    }
-
-    private func save(_ text: String, _ path: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else { throw CLIError("cannot write \(path)") }
+        try emit(report, junit: junit, markdown: markdown, json: json)
     }
 }

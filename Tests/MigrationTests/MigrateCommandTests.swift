@@ -140,3 +140,169 @@ struct MigrateCommandTests {
         #expect(!r.stderr.contains("hush-991"))
     }
 }
+
+/// A run slow enough to watch and interrupt: `n` keys copied through the gateway at a paced
+/// commands/s, one batch of 50 at a time.
+private func pacedArguments(_ source: RedisServer, _ gateway: GatewayProcess, perSecond: Int = 1500) -> [String] {
+    [
+        "migrate", "--source", source.url, "--target", gateway.url, "--token", gateway.token, "--batch", "50", "--concurrency", "1",
+        "--max-commands-per-second", "\(perSecond)",
+    ]
+}
+
+private func seedStrings(_ server: RedisServer, _ n: Int) async throws {
+    let s = try server.client()
+    for chunk in stride(from: 0, to: n, by: 1000) {
+        _ = try await s.send(batch: (chunk..<min(n, chunk + 1000)).map { RESPCommand("SET", "k:\($0)", "v\($0)") })
+    }
+    await s.close()
+}
+
+private func checkpointJSON(_ path: String) throws -> [String: Any] {
+    let data = try #require(FileManager.default.contents(atPath: path))
+    return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+}
+
+@Suite("upshift migrate: checkpoints, signals and progress")
+struct MigrateRunControlTests {
+    @Test(
+        "SIGINT/SIGTERM mid-copy: the batch in flight lands, the checkpoint holds it, the summary so far is printed, exit 128+signal; --resume finishes",
+        arguments: [SIGINT, SIGTERM])
+    func interrupted(_ sig: Int32) async throws {
+        try await withRedisServer { source in
+            try await withGateway { gateway in
+                try await seedStrings(source, 3000)
+                let checkpoint = source.directory.appendingPathComponent("cp.json").path
+                let args = pacedArguments(source, gateway) + ["--checkpoint", checkpoint]
+                let run = try UpshiftProcess(args)
+                #expect(try await run.waitFor { FileManager.default.fileExists(atPath: checkpoint) }, "no checkpoint was written")
+                run.signal(sig)
+                let (r, exited) = try await run.finish(timeout: 30)
+                #expect(exited, "the signal killed it: \(r.stderr)")
+                #expect(r.status == 128 + sig, "\(r.stderr)")
+                #expect(r.stdout.contains("keys scanned, copied"), "no summary: \(r.stdout)")
+                #expect(r.stderr.contains("resume with --resume"), "\(r.stderr)")
+                let saved = try checkpointJSON(checkpoint)
+                #expect(saved["done"] as? Bool == false)
+                let copied = (saved["summary"] as? [String: Any])?["copied"] as? Int
+                let onTarget = try await gateway.redis.client().send(RESPCommand("DBSIZE")).integer
+                // the checkpoint counts exactly what reached the target: no batch was cut off half-way
+                #expect(copied.map(Int64.init) == onTarget)
+                #expect((onTarget ?? 0) > 0 && (onTarget ?? 0) < 3000, "the signal came too late to test: \(onTarget ?? -1) keys")
+
+                let resumed = try await runUpshift(args + ["--resume"], in: source.directory)
+                #expect(resumed.status == 0, "\(resumed.stderr)")
+                let diffs = try await keyspaceDifferences(try source.client(), try gateway.redis.client())
+                #expect(diffs.isEmpty, "\(diffs.prefix(5))")
+            }
+        }
+    }
+
+    @Test("an existing checkpoint, finished or partial, is never started over without --resume or --restart")
+    func existingCheckpoint() async throws {
+        try await withRedisServer { source in
+            try await withRedisServer { target in
+                try await seedStrings(source, 100)
+                let t = try target.client()
+                let checkpoint = source.directory.appendingPathComponent("cp.json").path
+                let args = ["migrate", "--source", source.url, "--target", target.url, "--checkpoint", checkpoint]
+                #expect(try runUpshift(args).status == 0)
+                _ = try await t.send(RESPCommand("FLUSHALL"))
+
+                let again = try runUpshift(args)
+                #expect(again.status == 1)
+                #expect(again.stderr.contains("finished copy"), "\(again.stderr)")
+                #expect(again.stderr.contains("--resume") && again.stderr.contains("--restart"), "\(again.stderr)")
+                #expect(try await t.send(RESPCommand("DBSIZE")) == .integer(0), "it copied (and billed) again")
+
+                // the same for a run that stopped half-way
+                var saved = try checkpointJSON(checkpoint)
+                saved["done"] = false
+                try JSONSerialization.data(withJSONObject: saved).write(to: URL(fileURLWithPath: checkpoint))
+                let partial = try runUpshift(args)
+                #expect(partial.status == 1)
+                #expect(partial.stderr.contains("stopped after"), "\(partial.stderr)")
+                #expect(try await t.send(RESPCommand("DBSIZE")) == .integer(0))
+
+                let restarted = try runUpshift(args + ["--restart"])
+                #expect(restarted.status == 0, "\(restarted.stderr)")
+                #expect(try await t.send(RESPCommand("DBSIZE")) == .integer(100))
+                #expect(try checkpointJSON(checkpoint)["done"] as? Bool == true)
+                #expect(try runUpshift(args + ["--resume", "--restart"]).status == 64)
+            }
+        }
+    }
+
+    @Test(
+        "--resume with other options names each option that differs",
+        arguments: [
+            (["--match", "k:1*"], "--match is k:1* here, * in the checkpoint"),
+            (["--type", "hash"], "--type is hash here, any in the checkpoint"),
+            (["--key-prefix", "db0:"], "--key-prefix is db0: here,"),
+            (["--shard", "0/2"], "--shard is 0/2 here, all in the checkpoint"),
+        ])
+    func resumeWithOtherOptions(_ extra: [String], _ said: String) async throws {
+        try await withRedisServer { source in
+            try await withRedisServer { target in
+                try await seedStrings(source, 10)
+                let checkpoint = source.directory.appendingPathComponent("cp.json").path
+                let args = ["migrate", "--source", source.url, "--target", target.url, "--checkpoint", checkpoint]
+                #expect(try runUpshift(args).status == 0)
+                let r = try runUpshift(args + extra + ["--resume"])
+                #expect(r.status == 1)
+                #expect(r.stderr.contains(said), "\(r.stderr)")
+                #expect(r.stderr.contains("--restart"), "\(r.stderr)")
+            }
+        }
+    }
+
+    @Test("a corrupt checkpoint says so in plain words, with or without --resume", arguments: ["{\"source\": \"redis", "garbage", "{}"])
+    func corruptCheckpoint(_ text: String) async throws {
+        try await withRedisServer { source in
+            try await withRedisServer { target in
+                try await seedStrings(source, 10)
+                let checkpoint = source.directory.appendingPathComponent("cp.json").path
+                try text.write(toFile: checkpoint, atomically: true, encoding: .utf8)
+                let args = ["migrate", "--source", source.url, "--target", target.url, "--checkpoint", checkpoint]
+                for r in [try runUpshift(args + ["--resume"]), try runUpshift(args)] {
+                    #expect(r.status == 1)
+                    #expect(r.stderr.contains("checkpoint \(checkpoint) is corrupt"), "\(r.stderr)")
+                    #expect(r.stderr.contains("--restart"))
+                    for swiftism in ["DecodingError", "dataCorrupted", "keyNotFound", "CodingKeys", "codingPath"] {
+                        #expect(!r.stderr.contains(swiftism), "\(r.stderr)")
+                    }
+                }
+                #expect(try runUpshift(args + ["--restart"]).status == 0)
+                #expect(try await target.client().send(RESPCommand("DBSIZE")) == .integer(10))
+            }
+        }
+    }
+
+    @Test("stdout not a terminal: one progress line on stderr per interval (keys, keys/s, ETA), and --json stdout stays JSON")
+    func progressLines() async throws {
+        try await withRedisServer { source in
+            try await withGateway { gateway in
+                try await seedStrings(source, 2000)
+                let r = try await runUpshift(
+                    pacedArguments(source, gateway, perSecond: 1200) + ["--json", "--progress-interval", "300ms"], in: source.directory)
+                #expect(r.status == 0, "\(r.stderr)")
+                let summary = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+                #expect(summary?["copied"] as? Int == 2000)
+                let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("migrate: ") }
+                #expect(lines.count >= 3, "\(r.stderr)")
+                #expect(lines.allSatisfy { $0.contains(" of 2000 keys (") && $0.contains("keys/s") }, "\(lines)")
+                #expect(lines.contains { $0.contains("ETA") }, "\(lines)")
+                #expect(!r.stderr.contains("\r"))
+            }
+        }
+    }
+
+    @Test("--dry-run with --checkpoint is a usage error: a dry run must not overwrite a real run's progress")
+    func dryRunCheckpoint() async throws {
+        try await withRedisServer { source in
+            let r = try runUpshift(["migrate", "--source", source.url, "--dry-run", "--checkpoint", "/tmp/never-written.json"])
+            #expect(r.status == 64)
+            #expect(r.stderr.contains("not even a checkpoint"), "\(r.stderr)")
+        }
+    }
+}

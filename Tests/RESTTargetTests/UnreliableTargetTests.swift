@@ -14,24 +14,9 @@ struct UnreliableTargetTests {
         try await withRedisServer { source in
             try await withRedisServer { target in
                 let gateway = try GatewayProcess(redis: target)
-                let port = try freePort()
-                let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                    .deletingLastPathComponent()
-                let proxy = Process()
-                proxy.executableURL = URL(fileURLWithPath: try which("python3"))
-                proxy.arguments = [
-                    root.appendingPathComponent("Fixtures/flaky_http_proxy.py").path, "\(port)", "\(gateway.port)", "0.2", "7",
-                ]
-                proxy.standardOutput = FileHandle.nullDevice
-                proxy.standardError = FileHandle.nullDevice
-                try proxy.run()
-                reapWhenTestsDie(proxy.processIdentifier)
-                defer {
-                    kill(proxy.processIdentifier, SIGKILL)
-                    var status: Int32 = 0
-                    waitpid(proxy.processIdentifier, &status, 0)
-                }
-                for _ in 0..<100 where !isListening(port: port) { try await Task.sleep(nanoseconds: 50_000_000) }
+                let proxy = try await FixtureProcess("flaky_http_proxy.py", ["\(gateway.port)", "0.2", "7"])
+                defer { proxy.stop() }
+                let port = proxy.port
 
                 let s = try source.client()
                 var cmds: [RESPCommand] = []

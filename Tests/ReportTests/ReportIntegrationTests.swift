@@ -192,13 +192,20 @@ struct ReportIntegrationTests {
 
 @Suite("report: JSON documents, the commandstats window, the bill")
 struct ReportBillTests {
-    @Test("JSON documents are storable; a server up for seconds has its cost flagged as extrapolated from a short window")
+    @Test(
+        "JSON documents are storable, WAIT is not a blocker; a server up for seconds has its cost flagged as extrapolated from a short window"
+    )
     func jsonAndShortWindow() async throws {
         try await withRedisServer(modules: [.json]) { server in
             let c = try server.client()
             for i in 0..<10 { _ = try await c.send(RESPCommand("JSON.SET", "doc:\(i)", "$", #"{"n":\#(i)}"#)) }
+            // WAIT is served by Upstash (wait.mdx); BLPOP is the contrast that is refused over REST.
+            for _ in 0..<3 { #expect(try await c.send(RESPCommand("WAIT", "0", "0")) == .integer(0)) }
+            _ = try await c.send(RESPCommand("BLPOP", "no-such-list", "0.01"))
             let report = try await Report.run(source: RedisURL(server.url), options: .init())
             #expect(!report.findings.contains { $0.id == "module-type" }, "\(report.findings.map(\.id))")
+            #expect(!report.findings.contains { $0.id == "command-wait" }, "\(report.findings.map(\.id))")
+            #expect(report.findings.contains { $0.id == "command-blpop" }, "\(report.findings.map(\.id))")
             #expect(report.census.types.contains { $0.type == "ReJSON-RL" && $0.keys == 10 })
             let window = try #require(report.findings.first { $0.id == "short-window" })
             #expect(window.severity == .warning)

@@ -111,7 +111,7 @@ struct RetryTests {
         }
     }
 
-    @Test("connection refused is retried, then a transport error naming the host")
+    @Test("connection refused is retried, then an unreachable error naming the host")
     func refused() async throws {
         let port = try freePort()
         let client = try UpstashClient(
@@ -120,12 +120,104 @@ struct RetryTests {
         defer { Task { await client.close() } }
         let start = ContinuousClock.now
         let error = try #require(await upstashError { try await client.send(RESPCommand("PING")) })
-        #expect(error.kind == .transport)
+        #expect(error.kind == .unreachable)
         #expect(error.description.contains("127.0.0.1:\(port)"))
         #expect(error.description.contains("refused"))
         #expect(error.description.contains("after 3 attempts"))
         #expect(!error.description.contains("tok-secret-991"))
         // two pauses of at least half their ceiling: 10 ms and 20 ms
         #expect(ContinuousClock.now - start >= .milliseconds(30))
+    }
+}
+
+/// The time budget: retries go on while it lasts, whatever the attempt count, and each is told.
+@Suite("retry budget")
+struct RetryBudgetTests {
+    @Test("a policy with a budget pauses until the budget is spent, the last pause cut to fit")
+    func pauses() {
+        let policy = UpstashClientOptions.RetryPolicy.within(.seconds(10), baseDelay: .seconds(1), maxDelay: .seconds(4))
+        #expect(policy.maxAttempts == .max)
+        for attempt in 1...50 {
+            let pause = policy.pause(after: attempt, elapsed: .seconds(1))
+            #expect(pause.map { $0 > .zero && $0 <= .seconds(4) } == true)
+        }
+        #expect(policy.pause(after: 3, elapsed: .milliseconds(9_900))! <= .milliseconds(100))
+        #expect(policy.pause(after: 3, elapsed: .seconds(10)) == nil)
+        #expect(policy.pause(after: 3, elapsed: .seconds(11)) == nil)
+        #expect(UpstashClientOptions.RetryPolicy.never.pause(after: 1, elapsed: .zero) == nil)
+        #expect(UpstashClientOptions.RetryPolicy(maxAttempts: 3).pause(after: 3, elapsed: .zero) == nil)
+    }
+
+    @Test("5xx retried until the budget runs out, however many attempts; every retry reported without the token")
+    func budgetRunsOut() async throws {
+        try await TestHTTPServer.with(RetryTests.failing(10_000, status: 503)) { server in
+            let notices = NIOLockedValueBox<[UpstashClientOptions.RetryNotice]>([])
+            let options = UpstashClientOptions(
+                retry: .within(.milliseconds(1500), baseDelay: .milliseconds(10), maxDelay: .milliseconds(40)),
+                onRetry: { n in notices.withLockedValue { $0.append(n) } })
+            let client = try UpstashClient(url: server.url, token: "tok-secret-991", options: options)
+            defer { Task { await client.close() } }
+            let start = ContinuousClock.now
+            let error = try #require(await upstashError { try await client.send(RESPCommand("ECHO", "x")) })
+            let took = ContinuousClock.now - start
+            #expect(error.kind == .server)
+            #expect(took >= .milliseconds(1500) && took < .seconds(10), "\(took)")
+            #expect(error.description.contains("attempts in"), "\(error)")
+            let told = notices.withLockedValue { $0 }
+            // one notice per retry (how many fit in the budget depends on the machine's load)
+            #expect(told.count >= 2)
+            #expect(told.count == server.requests.count - 1)
+            for (i, n) in told.enumerated() {
+                #expect(n.attempt == i + 1)
+                #expect(n.remaining.map { $0 >= .zero } == true)
+                #expect(n.description.contains("127.0.0.1:\(server.port)"))
+                #expect(n.description.contains("503"))
+                #expect(!n.description.contains("tok-secret-991"))
+            }
+        }
+    }
+
+    @Test("a server that never answers times out per request and is retried within the budget")
+    func timeoutRetried() async throws {
+        let calls = NIOLockedValueBox(0)
+        let responder: TestHTTPServer.Responder = { request in
+            let n = calls.withLockedValue {
+                $0 += 1
+                return $0
+            }
+            // held back long past the client's timeout: the connection is open and silent
+            return n <= 2
+                ? CannedResponse(status: 200, body: Array("{\"result\":\"late\"}".utf8), delay: .seconds(5)) : EchoReplies.respond(request)
+        }
+        try await TestHTTPServer.with(responder) { server in
+            let notices = NIOLockedValueBox(0)
+            let options = UpstashClientOptions(
+                retry: .within(.seconds(10), baseDelay: .milliseconds(10), maxDelay: .milliseconds(20)),
+                onRetry: { n in
+                    #expect(n.error.kind == .transport)
+                    notices.withLockedValue { $0 += 1 }
+                }, requestTimeout: .milliseconds(200))
+            let client = try UpstashClient(url: server.url, token: "tok-secret-991", options: options)
+            defer { Task { await client.close() } }
+            let start = ContinuousClock.now
+            #expect(try await client.send(RESPCommand("ECHO", "late")) == .bulk("late"))
+            #expect(ContinuousClock.now - start >= .milliseconds(400))
+            #expect(notices.withLockedValue { $0 } == 2)
+        }
+    }
+
+    @Test("an unreadable reply says the URL is not an Upstash REST endpoint", arguments: [200, 404, 501])
+    func notUpstash(_ status: Int) async throws {
+        try await TestHTTPServer.with({ _ in
+            CannedResponse(
+                status: status, body: Array("<html><body>Welcome to nginx!</body></html>".utf8), headers: ["content-type": "text/html"])
+        }) { server in
+            let client = try RetryTests.client(server)
+            defer { Task { await client.close() } }
+            let error = try #require(await upstashError { try await client.send(RESPCommand("GET", "k")) })
+            #expect(error.kind == .protocolError)
+            #expect(error.description.contains("this is not an Upstash REST endpoint"), "\(error)")
+            #expect(server.requests.count == 1, "an answer that will never change was retried")
+        }
     }
 }
