@@ -134,12 +134,17 @@ for pipe in ("1", "16"):
         print(f"| {t} | {pipe} | {mt:,.0f} | {ms:,.0f} | **{ms / mt:.2f}x** | {rounds} |")
         add(f"shadow proxy {t}, pipeline {pipe}, mirroring on", f"{ms:,.0f} rps (median of 3)", f"twemproxy (mirrors nothing): {mt:,.0f} rps",
             f"{ms / mt:.2f}x (goal 0.9x)")
-print("\nWhy pipeline 1 stays under the goal: twemproxy funnels all 50 clients into one connection to redis-server, so one "
-      "write and one read to the server carry many clients' commands; the shadow keeps one primary connection per client, "
-      "because SELECT, MULTI/EXEC, WATCH, blocking pops, SUBSCRIBE and AUTH belong to a connection, and pays a read and a write "
-      "to the primary per request as haproxy's hop does (perf: about 60% of the proxy's samples are in the kernel's TCP "
-      "send and receive paths at pipeline 1). Closing that gap means sharing primary connections between clients whose "
-      "connection state allows it; not done yet.")
+print("\nHow the shadow keeps up at pipeline 1: like twemproxy, it funnels the clients of each event loop into one "
+      "connection to redis-server (one per login), so one write and one read to the server carry many clients' commands. "
+      "A client moves to a primary connection of its own, for good, at its first connection-bound command (SELECT of "
+      "another database, MULTI/WATCH, blocking pops, SUBSCRIBE, CLIENT, HELLO…, read from the server's COMMAND flags); "
+      "`--own-primary-connections` turns sharing off. What twemproxy does not do and the shadow does: mirror every write "
+      "(and 10% of reads) to the second server; perf at -P 16 SET puts most of the proxy's own samples in that work "
+      "(allocations, retain/release, the key-write tracker's hashing), the place to look next. A dropped count above 0 "
+      "means the primary path outran the mirror: with sharing, -P 16 writes arrive faster than the mirror lanes drain, the "
+      "queue (--queue-limit) fills and writes are dropped, recorded with their keys for `migrate --keys-from`; on 2026-12-01 "
+      "INCR/LPUSH/RPOP/HSET -P 16 dropped 39,943 writes shared and 0 with `--own-primary-connections` (slower, so the "
+      "mirror kept up).")
 PY
 README=Benchmarks/README.md
 [ -f "$README" ] || printf '# Benchmarks\n\nReproducible measurements; each script writes its own section below.\n\n' >"$README"

@@ -65,6 +65,11 @@ struct ShadowCommand: AsyncParsableCommand {
     var maxClientBuffer: String = "1g"
     @Option(help: "Event loop threads serving clients (default: one per core).")
     var threads: Int?
+    @Flag(
+        help:
+            "One primary connection per client from the start (by default clients share a few until they send a connection-bound command: SELECT, MULTI, WATCH, blocking pops, SUBSCRIBE, CLIENT…)."
+    )
+    var ownPrimaryConnections = false
     @Option(name: .customLong("log-level"), help: "How much to log.")
     var logLevel: Logger.Level = .info
 
@@ -190,6 +195,7 @@ struct ShadowCommand: AsyncParsableCommand {
             keysOutPath: keysOut ?? mismatchLog.map { $0 + ".keys" }, showValues: showValues, queueLimit: queueLimit,
             ttlToleranceMs: ttlTolerance, drainDeadline: .milliseconds(Int64(drainTimeout * 1000)), maxClients: maxClients)
         config.mirrorTimeout = .milliseconds(Int64(mirrorTimeout))
+        config.sharedConnections = !ownPrimaryConnections
         if let threads {
             guard threads > 0 else { throw ValidationError("--threads must be positive") }
             config.threads = threads

@@ -27,10 +27,12 @@ final class MirrorQueue: Sendable {
     }
 
     /// Queues an item; never blocks. Drops it (recording its keys) when the global bound is reached.
-    func enqueue(_ item: MirrorItem) {
-        guard engine.reserveQueueSlot() else {
+    /// True when the session should hold its client until the mirror side catches up.
+    @discardableResult
+    func enqueue(_ item: MirrorItem) -> Bool {
+        guard case .taken(let hold) = engine.reserveQueueSlot() else {
             engine.settle(item, outcome: .dropped)
-            return
+            return false
         }
         let (accepted, start) = state.withLockedValue { s -> (Bool, Bool) in
             if s.abandoned { return (false, false) }
@@ -42,9 +44,10 @@ final class MirrorQueue: Sendable {
         if !accepted {
             engine.releaseQueueSlots(1)
             engine.settle(item, outcome: .dropped)
-            return
+            return false
         }
         if start { Task { await self.drain() } }
+        return hold
     }
 
     private func drain() async {
@@ -93,7 +96,7 @@ final class MirrorQueue: Sendable {
                 settled += 1
                 if settle { engine.settle(item, outcome: outcome) }
             }
-            engine.releaseQueueSlots(settled)
+            engine.releaseQueueSlots(settled, answered: outcomes.contains { if case .reply = $0 { true } else { false } })
         }
     }
 

@@ -8,7 +8,7 @@ final class ChannelLink: PrimaryLink {
         self.channel = channel
     }
 
-    func send(_ bytes: ByteBuffer) {
+    func send(_ bytes: ByteBuffer, replies: Int) {
         channel.writeAndFlush(bytes, promise: nil)
     }
 

@@ -42,7 +42,7 @@ final class PooledLink: PrimaryLink {
     /// The stream whose confirmation the client waits for, and the names of the same command after it.
     private var confirming: (name: PooledSubscriptions.Name, rest: ArraySlice<PooledSubscriptions.Name>)?
 
-    func send(_ bytes: ByteBuffer) {
+    func send(_ bytes: ByteBuffer, replies: Int) {
         // The session forwards whole commands it framed: no limit of the client's applies again here.
         var parser = RequestParser(limits: .init(), authenticated: true)
         var b = bytes

@@ -6,10 +6,10 @@ import NIOCore
 /// Whatever the side, replies come back to the session as RESP bytes, one reply per command, in
 /// order (`ClientSession.primaryRead`), so routing, mirroring and comparing work the same both ways.
 protocol PrimaryLink: AnyObject {
-    /// Sends commands, as RESP bytes (the client's own, framed whole).
-    func send(_ bytes: ByteBuffer)
+    /// Sends commands, as RESP bytes (the client's own, framed whole), which owe `replies` replies.
+    func send(_ bytes: ByteBuffer, replies: Int)
     /// Stops (false) or resumes (true) taking replies: the client is not reading its own.
     func setReading(_ on: Bool)
-    /// Ends the link; replies still owed are dropped.
+    /// Ends (or leaves) the link; replies still owed are dropped.
     func close()
 }

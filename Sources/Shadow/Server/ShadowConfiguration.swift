@@ -61,6 +61,12 @@ public struct ShadowConfiguration: Sendable {
     public var threads: Int?
     /// How long one batch to the mirror side may take before it counts as unavailable.
     public var mirrorTimeout: TimeAmount = .seconds(2)
+    /// Clients share primary connections (one per event loop and login) until they send a command
+    /// that needs one of their own (SELECT, MULTI, WATCH, blocking pops, SUBSCRIBE, CLIENT…); off:
+    /// one primary connection per client from the start.
+    public var sharedConnections = true
+    /// How long a shared primary connection nobody rides stays open for the next client.
+    public var sharedConnectionLinger: TimeAmount = .seconds(5)
 
     public init(
         host: String = "127.0.0.1", port: Int = 6380, primary: RedisURL, mode: Mode = .shadow, mirrorWrites: Bool = true,

@@ -21,7 +21,9 @@ final class ShadowEngine: Sendable {
     let logger: Logger
     private let comparer: ReplyComparer
     private let rendering: ReplyRendering
-    private let queued = NIOLockedValueBox(0)
+    private let backlog: NIOLockedValueBox<(state: MirrorBacklog, waiters: [@Sendable () -> Void])>
+    /// How long a held session waits for a mirror that answers nothing before it is called stuck.
+    static let mirrorStallAfter = TimeAmount.milliseconds(250)
     private let downUntil = NIOLockedValueBox<NIODeadline?>(nil)
     /// A connection's mirrored items all go to one lane, so they reach the other side in order; a lane
     /// sends whatever is waiting as one batch, one batch at a time, so connections share round trips.
@@ -31,6 +33,8 @@ final class ShadowEngine: Sendable {
 
     /// What every client session is set up with.
     let sessionPolicy: ClientSessionState.Policy
+    /// Each event loop's shared primary connections.
+    private let shared = NIOLockedValueBox<[ObjectIdentifier: NIOLoopBound<SharedPrimaries>]>([:])
     private let recovering = NIOLockedValueBox(false)
 
     init(
@@ -48,12 +52,15 @@ final class ShadowEngine: Sendable {
         policy.requiresAuth = requiresAuth
         policy.maxBuffered = configuration.maxClientBuffer
         policy.pooled = pooledPrimary != nil
+        policy.sharing = pooledPrimary == nil && configuration.sharedConnections
         if configuration.logsClientsIn, pooledPrimary == nil, let password = configuration.primary.password {
             policy.login = [Array("AUTH".utf8)] + (configuration.primary.username.map { [Array($0.utf8)] } ?? []) + [Array(password.utf8)]
         }
         self.sessionPolicy = policy
         self.pooledPrimary = pooledPrimary
         self.configuration = configuration
+        self.backlog = NIOLockedValueBox(
+            (MirrorBacklog(limit: configuration.queueLimit, stallAfter: Self.mirrorStallAfter, now: .now()), []))
         self.table = table
         self.mirror = mirror
         self.metrics = metrics
@@ -77,13 +84,32 @@ final class ShadowEngine: Sendable {
         return (id, lanes.withLockedValue { $0[Int(id % UInt64($0.count))] })
     }
 
+    /// The shared primary connections of `loop` (called on it).
+    func sharedPrimaries(on loop: any EventLoop) -> SharedPrimaries {
+        shared.withLockedValue { pools in
+            if let hit = pools[ObjectIdentifier(loop)] { return hit.value }
+            let made = SharedPrimaries(loop: loop, engine: self)
+            pools[ObjectIdentifier(loop)] = NIOLoopBound(made, eventLoop: loop)
+            return made
+        }
+    }
+
+    /// Closes every shared primary connection (the proxy shuts down).
+    func closeShared() async {
+        let pools = shared.withLockedValue { Array($0.values) }
+        for pool in pools {
+            try? await pool.eventLoop.submit { pool.value.closeAll() }.get()
+        }
+    }
+
     // MARK: what sessions hand over
 
-    /// Queues a session's mirror work on its lane.
-    func enqueue(_ request: MirrorRequest, connection: UInt64, queue: MirrorQueue, completion: (@Sendable () -> Void)?) {
+    /// Queues a session's mirror work on its lane; true when the session should hold its client
+    /// until the mirror side catches up (`waitForMirror`).
+    func enqueue(_ request: MirrorRequest, connection: UInt64, queue: MirrorQueue, completion: (@Sendable () -> Void)?) -> Bool {
         let keys = request.keys
         let snapshot = tracker.executed(keys: keys, connection: connection, isWrite: request.isWrite)
-        queue.enqueue(
+        return queue.enqueue(
             MirrorItem(
                 unit: request.unit, traits: request.traits, keys: keys, isWrite: request.isWrite, primary: request.expected,
                 connection: connection, snapshot: snapshot, primaryAt: .now(), resp3: request.resp3, retryWhenEmpty: request.retryWhenEmpty,
@@ -119,26 +145,46 @@ final class ShadowEngine: Sendable {
 
     // MARK: the bound
 
-    func reserveQueueSlot() -> Bool {
+    func reserveQueueSlot() -> MirrorBacklog.Slot {
         // The gauge in the metrics is set when slots are released: no second lock per command here.
-        queued.withLockedValue { n -> Bool in
-            guard n < configuration.queueLimit else { return false }
-            n += 1
+        backlog.withLockedValue { $0.state.reserve(now: .now()) }
+    }
+
+    /// `n` commands settled; `answered`: the mirror side replied to their batch.
+    func releaseQueueSlots(_ n: Int, answered: Bool = false) {
+        guard n > 0 || answered else { return }
+        let (depth, resume) = backlog.withLockedValue { b -> (Int, [@Sendable () -> Void]) in
+            guard b.state.release(n, answered: answered, now: .now()) else { return (b.state.depth, []) }
+            defer { b.waiters = [] }
+            return (b.state.depth, b.waiters)
+        }
+        for r in resume { r() }
+        metrics.setQueueDepth(depth)
+    }
+
+    /// A held session's `resume` runs once the mirror has caught up (or is found stuck); false when
+    /// nobody is held any more and the session should resume at once.
+    func waitForMirror(_ resume: @escaping @Sendable () -> Void) -> Bool {
+        backlog.withLockedValue { b in
+            guard b.state.holding else { return false }
+            b.waiters.append(resume)
             return true
         }
     }
 
-    func releaseQueueSlots(_ n: Int) {
-        guard n > 0 else { return }
-        let depth = queued.withLockedValue { q -> Int in
-            q -= n
-            return q
+    /// A session held for `mirrorStallAfter`: when the mirror answered nothing meanwhile, every held
+    /// session resumes and the backlog only bounds (drops) until the mirror answers again.
+    func checkMirrorStall() {
+        let resume = backlog.withLockedValue { b -> [@Sendable () -> Void] in
+            guard b.state.checkStall(now: .now()) else { return [] }
+            defer { b.waiters = [] }
+            return b.waiters
         }
-        metrics.setQueueDepth(depth)
+        for r in resume { r() }
     }
 
     /// Mirrored commands not yet settled.
-    var queueDepth: Int { queued.withLockedValue { $0 } }
+    var queueDepth: Int { backlog.withLockedValue { $0.state.depth } }
 
     /// Waits until the mirror queues are empty or `deadline` passes; then records what is left as dropped.
     func drain(until deadline: NIODeadline) async {

@@ -139,6 +139,7 @@ public final class ShadowProxy: Sendable {
     public func shutdown() async -> ShadowSummary {
         try? await serverChannel.close()
         for c in clients.withLockedValue({ Array($0.values) }) { c.close(promise: nil) }
+        await engine.closeShared()
         await engine.drain(until: .now() + configuration.drainDeadline)
         keysWriter?.cancel()
         var keysError: String? = nil

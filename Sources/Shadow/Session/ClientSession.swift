@@ -4,12 +4,14 @@ import NIOPosix
 import RESP
 import RedisClient
 
-/// One client connection and its own primary connection, so SELECT, MULTI/EXEC, WATCH, blocking
-/// commands and pub/sub keep their per-connection meaning. Lives on one event loop: the client's
-/// channel and the primary's channel share it, and neither ever waits on the mirror.
+/// One client connection and its way to the primary: a connection shared with the other clients of
+/// its event loop (`SharedPrimary`) while it has done nothing connection-bound, then one of its own,
+/// so SELECT, MULTI/EXEC, WATCH, blocking commands and pub/sub keep their per-connection meaning.
+/// Lives on one event loop: the client's channel and the primary's share it, and neither ever
+/// waits on the mirror.
 ///
 /// The protocol logic is `ClientSessionState`; this handler only runs its actions. Every path that
-/// closes the client closes its primary connection too, and the other way round.
+/// closes the client closes (or leaves) its primary connection too, and the other way round.
 final class ClientSession: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -22,7 +24,14 @@ final class ClientSession: ChannelInboundHandler {
     private var primary: (any PrimaryLink)?
     private var closed = false
     private var primaryWritable = true
+    /// On a shared connection: the client reads its replies (otherwise it is not read either).
+    private var clientIsWritable = true
+    /// Held until the mirror side catches up.
+    private var mirrorHeld = false
     private var reading = false
+    /// Commands already handed to the primary link (framed by the state machine): what a shared
+    /// connection is told each write owes.
+    private var sent = 0
     private var graceScheduled = false
     private var recordedReplication = false
     /// Commands forwarded in one write and not yet all answered, with when they were written.
@@ -105,6 +114,10 @@ final class ClientSession: ChannelInboundHandler {
                 context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
             }
             closeBoth()
+        case .relink(let bytes, let mirror, let target):
+            if let bytes, let context { context.write(wrapOutboundOut(bytes), promise: nil) }
+            submit(mirror)
+            relink(to: target)
         }
         if state.stopsReadingClient { stopReadingForError() }
         if state.phase == .replication && !recordedReplication {
@@ -114,12 +127,16 @@ final class ClientSession: ChannelInboundHandler {
     }
 
     private func send(_ bytes: ByteBuffer) {
+        let replies = state.framedCount - sent
+        sent = state.framedCount
         guard let primary, !closed else { return }
-        primary.send(bytes)
+        primary.send(bytes, replies: replies)
     }
 
     private func submit(_ mirror: [Mirroring]) {
         guard !mirror.isEmpty else { return }
+        var hold = false
+        defer { if hold { holdForMirror() } }
         for m in mirror {
             switch m {
             case .item(let request):
@@ -129,11 +146,40 @@ final class ClientSession: ChannelInboundHandler {
                     let bound = NIOLoopBound(self, eventLoop: loop)
                     completion = { loop.execute { bound.value.mirrorSettled(token) } }
                 }
-                engine.enqueue(request, connection: id, queue: queue, completion: completion)
+                if engine.enqueue(request, connection: id, queue: queue, completion: completion) { hold = true }
             default:
                 engine.record(m, connection: id)
             }
         }
+    }
+
+    /// The mirror side is behind: the client is not read until it catches up (`MirrorBacklog`);
+    /// a mirror that answers nothing for a while is stuck, and nobody waits for it.
+    private func holdForMirror() {
+        guard !mirrorHeld, !closed, let context else { return }
+        mirrorHeld = true
+        updateReading()
+        let loop = context.eventLoop
+        let bound = NIOLoopBound(self, eventLoop: loop)
+        guard engine.waitForMirror({ loop.execute { bound.value.mirrorCaughtUp() } }) else {
+            mirrorCaughtUp()
+            return
+        }
+        loop.scheduleTask(in: ShadowEngine.mirrorStallAfter) { bound.value.checkMirrorStall() }
+    }
+
+    private func checkMirrorStall() {
+        guard mirrorHeld, !closed, let context else { return }
+        engine.checkMirrorStall()
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        // Still held: the mirror answered meanwhile and is only slow.
+        if mirrorHeld { context.eventLoop.scheduleTask(in: ShadowEngine.mirrorStallAfter) { bound.value.checkMirrorStall() } }
+    }
+
+    private func mirrorCaughtUp() {
+        guard mirrorHeld else { return }
+        mirrorHeld = false
+        updateReading()
     }
 
     private func mirrorSettled(_ token: UInt64) {
@@ -144,7 +190,7 @@ final class ClientSession: ChannelInboundHandler {
     private func stopReadingForError() {
         guard let context, !graceScheduled else { return }
         graceScheduled = true
-        try? context.channel.syncOptions?.setOption(.autoRead, value: false)
+        updateReading()
         // Replies still owed may never come (a blocking command): close anyway after a grace period.
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         context.eventLoop.scheduleTask(in: .seconds(2)) { bound.value.run(bound.value.state.gracePeriodEnded()) }
@@ -170,23 +216,51 @@ final class ClientSession: ChannelInboundHandler {
             primaryReady()
             return
         }
-        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let bootstrap = ClientBootstrap(group: context.eventLoop)
-            .connectTimeout(.seconds(5))
-            .channelOption(.socketOption(.so_keepalive), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if case .tcp = url.address { try channel.syncOptions?.setOption(.socketOption(.tcp_nodelay), value: 1) }
-                    try RedisTLS.addHandler(to: channel, for: url)
-                    try channel.pipeline.syncOperations.addHandler(PrimaryHandler(session: bound.value))
-                }
-            }
-        let connecting: EventLoopFuture<any Channel>
-        switch url.address {
-        case .tcp(let host, let port): connecting = bootstrap.connect(host: host, port: port)
-        case .unix(let path): connecting = bootstrap.connect(unixDomainSocketPath: path)
+        relink(to: state.link)
+    }
+
+    /// Leaves the current primary link (nothing is owed on it) for `target`.
+    private func relink(to target: ClientSessionState.Link) {
+        guard let context, !closed else { return }
+        primary?.close()
+        primary = nil
+        primaryWritable = true
+        clientIsWritable = true
+        guard case .shared(let login) = target else {
+            connectOwn(context: context)
+            return
         }
-        connecting.whenComplete { result in
+        guard let connection = engine.sharedPrimaries(on: context.eventLoop).connection(login: login) else {
+            run(state.sharedUnavailable())
+            return
+        }
+        primary = SharedSeat(connection, session: self)
+        switch connection.attach(self) {
+        case .ready: primaryReady()
+        case .waiting: break
+        case .unavailable:
+            primary = nil
+            run(state.sharedUnavailable())
+        }
+    }
+
+    /// The shared connection this client waited for is set up.
+    func sharedReady() {
+        guard !closed else { return }
+        primaryReady()
+    }
+
+    /// The shared connection this client waited for could not be set up.
+    func sharedFailed() {
+        guard !closed else { return }
+        primary = nil
+        run(state.sharedUnavailable())
+    }
+
+    private func connectOwn(context: ChannelHandlerContext) {
+        let url = engine.configuration.primary
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        PrimaryConnector.connect(url, on: context.eventLoop) { PrimaryHandler(session: bound.value) }.whenComplete { result in
             let session = bound.value
             switch result {
             case .success(let channel):
@@ -206,8 +280,16 @@ final class ClientSession: ChannelInboundHandler {
         run(state.primaryConnected())
         guard let context, !closed else { return }
         reading = true
-        try? context.channel.syncOptions?.setOption(.autoRead, value: primaryWritable && !state.stopsReadingClient)
+        updateReading()
         context.read()
+    }
+
+    /// Reads the client while its primary link takes commands, it reads its replies (on a shared
+    /// connection), the mirror side is not too far behind, and no protocol error waits.
+    private func updateReading() {
+        guard let context, !closed else { return }
+        let on = reading && primaryWritable && clientIsWritable && !mirrorHeld && !state.stopsReadingClient
+        try? context.channel.syncOptions?.setOption(.autoRead, value: on)
     }
 
     /// Bytes from the primary.
@@ -216,6 +298,18 @@ final class ClientSession: ChannelInboundHandler {
         let answered = state.answeredCount
         run(state.primaryRead(buffer, nowMs: Self.wallClockMs()))
         self.answered(state.answeredCount - answered)
+    }
+
+    /// Bytes from a shared connection, of which at most `limit` replies are this client's; returns
+    /// how many bytes and replies were, and whether the connection's stream is broken.
+    func sharedRead(_ buffer: ByteBuffer, limit: Int) -> (consumed: Int, replies: Int, broken: Bool) {
+        let answered = state.answeredCount
+        let read = state.sharedRead(buffer, nowMs: Self.wallClockMs(), limit: limit)
+        if !closed {
+            run(read.action)
+            self.answered(state.answeredCount - answered)
+        }
+        return (read.consumed, read.replies, state.primaryBroken)
     }
 
     /// Forwarded commands were answered: a batch whose last reply this is gives the primary's round trip.
@@ -255,8 +349,13 @@ final class ClientSession: ChannelInboundHandler {
 
     func primaryWritabilityChanged(_ writable: Bool) {
         primaryWritable = writable
-        guard reading, !state.stopsReadingClient else { return }
-        try? context?.channel.syncOptions?.setOption(.autoRead, value: writable)
+        updateReading()
+    }
+
+    /// On a shared connection: whether the client reads its replies.
+    func clientWritable(_ writable: Bool) {
+        clientIsWritable = writable
+        updateReading()
     }
 
     static func wallClockMs() -> Int64 {

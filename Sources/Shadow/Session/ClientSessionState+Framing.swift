@@ -4,7 +4,8 @@ import UpstashProfile
 
 extension ClientSessionState {
     /// Frames what the client sent: the commands to forward (multibulk ones as they came, inline
-    /// ones re-encoded), each with what its reply is for. Stops at a barrier or a protocol error.
+    /// ones re-encoded), each with what its reply is for. Stops at a barrier, a protocol error, or
+    /// (on a shared connection) before a command that needs another connection (`move`).
     mutating func frame() -> ByteBuffer? {
         var out: ByteBuffer?
         // Multibulk commands framed but not yet taken from `input`: forwarded as one slice of it.
@@ -14,7 +15,7 @@ extension ClientSessionState {
             run = 0
             if out == nil { out = slice } else { out!.writeBuffer(&slice) }
         }
-        while !barrier && failure == nil && phase == .open && input.readableBytes > run {
+        framing: while !barrier && failure == nil && move == nil && phase == .open && input.readableBytes > run {
             let framed: RequestParser.Frame?
             do {
                 framed = try input.withUnsafeReadableBytes { raw throws(ProtocolFailure) in
@@ -36,18 +37,30 @@ extension ClientSessionState {
                 flush(&input, &out, &run)
                 input.moveReaderIndex(forwardBy: length)
             case .multibulk(let length, let count, let name):
-                let pending = input.withUnsafeReadableBytes { all in
+                let pending = input.withUnsafeReadableBytes { all -> Pending? in
                     let raw = UnsafeRawBufferPointer(rebasing: all[run...])
-                    return plan(name: UnsafeRawBufferPointer(rebasing: raw[name])) {
-                        RequestParser.arguments(UnsafeRawBufferPointer(rebasing: raw[0..<length]), count: count)
+                    let argv = { RequestParser.arguments(UnsafeRawBufferPointer(rebasing: raw[0..<length]), count: count) }
+                    let name = UnsafeRawBufferPointer(rebasing: raw[name])
+                    let traits = traits(name: name, argv)
+                    if isShared, let m = placement(traits, argv) {
+                        move = m
+                        return nil
                     }
+                    return plan(traits, argv)
                 }
+                // Left unread: it is framed again on the connection it needs.
+                guard let pending else { break framing }
                 run += length
                 record(pending)
             case .inline(let length, let arguments):
+                let traits = arguments[0].withUnsafeBytes { name -> CommandTraits in self.traits(name: name) { arguments } }
+                if isShared, let m = placement(traits, { arguments }) {
+                    move = m
+                    break framing
+                }
                 flush(&input, &out, &run)
                 input.moveReaderIndex(forwardBy: length)
-                let pending = arguments[0].withUnsafeBytes { plan(name: $0) { arguments } }
+                let pending = plan(traits) { arguments }
                 if out == nil { out = ByteBuffer() }
                 Self.encode(arguments, into: &out!)
                 record(pending)
@@ -82,16 +95,14 @@ extension ClientSessionState {
         }
     }
 
+    /// A command's traits, from its name alone unless it is a container (SCRIPT, CLIENT…).
+    func traits(name: UnsafeRawBufferPointer, _ argv: () -> [[UInt8]]) -> CommandTraits {
+        classifier.traits(name: name) ?? classifier.traits(for: argv())
+    }
+
     /// What a command's reply is for; `argv` builds its arguments when they are needed.
-    mutating func plan(name: UnsafeRawBufferPointer, _ argv: () -> [[UInt8]]) -> Pending {
+    mutating func plan(_ traits: CommandTraits, _ argv: () -> [[UInt8]]) -> Pending {
         var arguments: [[UInt8]]?
-        let traits: CommandTraits
-        if let t = classifier.traits(name: name) {
-            traits = t
-        } else {
-            arguments = argv()
-            traits = classifier.traits(for: arguments!)
-        }
         if traits.unknown { return .pass }
         func args() -> [[UInt8]] {
             if arguments == nil { arguments = argv() }
@@ -108,7 +119,7 @@ extension ClientSessionState {
         case .discard:
             transaction = nil
             return .pass
-        case .auth where !authenticated:
+        case .auth where !authenticated || isShared:
             return .auth
         case .hello:
             let a = args()

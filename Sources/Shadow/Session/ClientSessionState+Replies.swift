@@ -6,12 +6,18 @@ extension ClientSessionState {
     /// own replies); in dual-write mode a mirrored command's reply waits, with every reply behind it.
     /// `nowMs` is the wall clock (Unix milliseconds), for the absolute expiries a mirror is given.
     mutating func primaryRead(_ chunk: ByteBuffer, nowMs: Int64) -> Action {
+        read(chunk, nowMs: nowMs, limit: .max).action
+    }
+
+    /// Reads at most `limit` replies from `chunk` (the rest belongs to other clients of a shared
+    /// connection); returns the action, the bytes read and the replies that ended in them.
+    mutating func read(_ chunk: ByteBuffer, nowMs: Int64, limit: Int) -> (action: Action, consumed: Int, replies: Int) {
         switch phase {
-        case .closed: return .none
+        case .closed: return (.none, 0, 0)
         case .replication, .subscribed:
-            if held.isEmpty { return .deliver(chunk, mirror: [], forward: nil) }
+            if held.isEmpty { return (.deliver(chunk, mirror: [], forward: nil), chunk.readableBytes, 0) }
             held.append(Held(bytes: chunk, token: 0, ready: true))
-            return finishDelivery(releaseHeld(), mirror: [], forward: nil)
+            return (finishDelivery(releaseHeld(), mirror: [], forward: nil), chunk.readableBytes, 0)
         case .connecting, .open: break
         }
         self.nowMs = nowMs
@@ -24,14 +30,15 @@ extension ClientSessionState {
         // Bytes from `keepFrom` on go to the client (shadow mode); nil inside a reply that is the proxy's own.
         var keepFrom: Int? = !scanner.atBoundary && isSwallow(awaiting.first) ? nil : 0
         var switched = false
+        var replies = 0
+        var pos = 0
         chunk.withUnsafeReadableBytes { raw in
             func keep(_ range: Range<Int>) {
                 guard !dualWrite, !range.isEmpty, var slice = chunk.getSlice(at: chunk.readerIndex + range.lowerBound, length: range.count)
                 else { return }
                 if out == nil { out = slice } else { out!.writeBuffer(&slice) }
             }
-            var pos = 0
-            while pos < raw.count && !switched {
+            while pos < raw.count && !switched && replies < limit {
                 if scanner.atBoundary {
                     startReply(at: pos)
                     if isSwallow(awaiting.first), let from = keepFrom {
@@ -61,6 +68,7 @@ extension ClientSessionState {
                 pos = end
                 guard let found else { break }
                 capture = nil
+                replies += 1
                 let outcome = replyCompleted(push: found.isPush, isError: found.isError, bytes: bytes, mirrors: &mirrors)
                 if keepFrom == nil && !isSwallowing { keepFrom = pos }
                 switch outcome {
@@ -80,15 +88,22 @@ extension ClientSessionState {
                     }
                 }
             }
-            if let from = keepFrom { keep(from..<raw.count) }
+            if switched { pos = raw.count }
+            if let from = keepFrom { keep(from..<pos) }
         }
         if garbage {
-            return close(ClientSessionState.errorLine("ERR upshift: the primary sent bytes that are not RESP"), reason: .primaryGarbage)
+            primaryBroken = true
+            return (
+                close(ClientSessionState.errorLine("ERR upshift: the primary sent bytes that are not RESP"), reason: .primaryGarbage),
+                chunk.readableBytes, replies
+            )
         }
         if refusedSetup {
-            return close(
-                ClientSessionState.errorLine("ERR upshift: the primary refused the proxy's database selection"),
-                reason: .primaryRefusedSetup)
+            return (
+                close(
+                    ClientSessionState.errorLine("ERR upshift: the primary refused the proxy's login or database selection"),
+                    reason: .primaryRefusedSetup), pos, replies
+            )
         }
         if dualWrite { out = releaseHeld() }
         if var select = pendingSelect {
@@ -101,7 +116,7 @@ extension ClientSessionState {
                 if forward == nil { forward = more } else { var m = more; forward!.writeBuffer(&m) }
             }
         }
-        return finishDelivery(out, mirror: mirrors, forward: forward)
+        return (finishDelivery(out, mirror: mirrors, forward: forward), pos, replies)
     }
 
     /// True while the proxy stops reading the client (a protocol error waits for replies owed).
@@ -172,6 +187,7 @@ extension ClientSessionState {
         case .auth:
             barrier = false
             if !isError { loggedIn() }
+            sharedLogin(succeeded: !isError)
         case .hello(let proto):
             barrier = false
             if !isError {

@@ -33,6 +33,18 @@ struct ClientSessionState {
         /// The proxy logs each primary connection in itself with this AUTH (the flip to a RESP
         /// target, whose token the app does not know); nil: clients log in themselves.
         var login: [[UInt8]]?
+        /// Clients start on a primary connection shared with the other clients of their event loop
+        /// (`SharedPrimary`) and move to one of their own at their first connection-bound command.
+        var sharing = false
+    }
+
+    /// Which primary connection carries the client's commands.
+    enum Link: Equatable {
+        /// One shared with the other clients of the event loop that logged in with the same AUTH
+        /// arguments (nil: with none), in the database the primary URL names.
+        case shared(login: [[UInt8]]?)
+        /// One of its own, for good.
+        case own
     }
 
     /// What the handler does next.
@@ -49,6 +61,9 @@ struct ClientSessionState {
         /// Write the bytes (if any) to the client, hand the mirroring over, and close the client
         /// and its primary connection.
         case close(ByteBuffer?, mirror: [Mirroring], reason: CloseReason)
+        /// Write the bytes (if any) to the client, hand the mirroring over, then leave the primary
+        /// connection (nothing is owed on it) for `to`; once that is ready, `primaryConnected()`.
+        case relink(ByteBuffer?, mirror: [Mirroring], to: Link)
     }
 
     /// Why a connection was closed by the proxy.
@@ -61,6 +76,14 @@ struct ClientSessionState {
         case primaryGarbage
         case primaryRefusedSetup
         case stalled
+        /// QUIT on a shared connection, answered by the proxy.
+        case quit
+    }
+
+    /// A change of primary connection waiting for the replies owed on the current one.
+    enum Move: Equatable {
+        case relink(Link)
+        case quit
     }
 
     enum Phase: Equatable {
@@ -104,6 +127,17 @@ struct ClientSessionState {
     /// Client commands framed, and replies paired with them, since the start: for latency counts.
     var framedCount = 0
     var answeredCount = 0
+    /// The primary connection the client's commands go to.
+    var link: Link
+    /// The AUTH arguments that last held on a shared connection: its login, replayed on a
+    /// connection of its own if it moves to one. Nil: it never logged in on the shared path.
+    var login: [[UInt8]]?
+    /// A move the framing stopped at, made once nothing is owed on the current connection.
+    var move: Move?
+    /// Replies a shared connection still owes a client that went away: read and dropped.
+    var orphans = 0
+    /// The primary's bytes stopped being RESP: a shared connection carrying them is broken for all.
+    var primaryBroken = false
 
     init(policy: Policy, classifier: CommandClassifier, scripts: ScriptRegistry, seed: UInt64) {
         self.policy = policy
@@ -111,8 +145,16 @@ struct ClientSessionState {
         self.scripts = scripts
         self.parser = RequestParser(limits: policy.limits, authenticated: !policy.requiresAuth)
         self.database = policy.homeDatabase
-        self.databaseSelected = policy.homeDatabase == 0 || policy.pooled
+        self.link = policy.sharing ? .shared(login: nil) : .own
+        // A shared connection selects the URL's database itself.
+        self.databaseSelected = policy.homeDatabase == 0 || policy.pooled || policy.sharing
         self.random = SplitMix64(seed: seed)
+    }
+
+    /// True while the client's commands go over a shared connection.
+    var isShared: Bool {
+        if case .shared = link { return true }
+        return false
     }
 
     /// The client logged in, or needs not.
@@ -120,23 +162,37 @@ struct ClientSessionState {
 
     // MARK: events
 
-    /// The primary connection is up: select the URL's database when nothing stands in the way.
+    /// The primary connection is up: log in and select the URL's database on a connection of its
+    /// own (a shared one has done both), then frame what the client sent meanwhile.
     mutating func primaryConnected() -> Action {
         guard phase == .connecting else { return .none }
         phase = .open
         var out: ByteBuffer?
-        if let login = policy.login {
-            var b = ByteBuffer()
-            Self.encode(login, into: &b)
-            awaiting.append(.swallow)
-            barrier = true
-            out = b
+        if case .own = link {
+            // The proxy's login (the flip), or the one the client gave on the shared path.
+            if let login = policy.login ?? self.login.map({ [Array("AUTH".utf8)] + $0 }) {
+                var b = ByteBuffer()
+                Self.encode(login, into: &b)
+                awaiting.append(.swallow)
+                barrier = true
+                out = b
+            }
+            if !databaseSelected && authenticated {
+                var select = selectHome()
+                if out == nil { out = select } else { out!.writeBuffer(&select) }
+            }
         }
-        if !databaseSelected && authenticated {
-            var select = selectHome()
-            if out == nil { out = select } else { out!.writeBuffer(&select) }
+        if !barrier && input.readableBytes > 0, var more = frame() {
+            if out == nil { out = more } else { out!.writeBuffer(&more) }
         }
-        return out.map { .forward($0) } ?? .none
+        return afterFraming(out)
+    }
+
+    /// The shared connection the client was to use could not be had (unreachable, its login or
+    /// database refused, too many logins): a connection of its own, where the primary answers for real.
+    mutating func sharedUnavailable() -> Action {
+        guard phase == .connecting, isShared else { return .none }
+        return relink(to: .own, nil, mirror: [])
     }
 
     /// The primary could not be reached.
@@ -194,6 +250,7 @@ struct ClientSessionState {
             return .forwardAndStopReading(forward)
         }
         if let forward { return .forward(forward) }
+        if let moved = takeMove(nil, mirror: []) { return moved }
         return .none
     }
 
@@ -208,6 +265,8 @@ struct ClientSessionState {
     // MARK: helpers shared by the two directions
 
     mutating func close(_ bytes: ByteBuffer?, mirror: [Mirroring] = [], reason: CloseReason) -> Action {
+        // What a shared connection still owes it is read and dropped; its own connection just closes.
+        if isShared && phase == .open && reason != .primaryClosed && reason != .primaryGarbage { orphans = awaiting.count }
         phase = .closed
         input = ByteBuffer()
         capture = nil
@@ -216,13 +275,15 @@ struct ClientSessionState {
         return .close(bytes, mirror: mirror, reason: reason)
     }
 
-    /// Once the client has all it is owed, a pending protocol error goes out and the connection closes.
+    /// Once the client has all it is owed, a pending protocol error goes out and the connection
+    /// closes, or a move waiting for the current connection is made.
     mutating func finishDelivery(_ out: ByteBuffer?, mirror: [Mirroring], forward: ByteBuffer?) -> Action {
         if let failure, awaiting.isEmpty, held.isEmpty {
             var bytes = out ?? ByteBuffer()
             bytes.writeBytes(failure.reply)
             return close(bytes, mirror: mirror + [.protocolError(failure.reason)], reason: .protocolError(failure.reason))
         }
+        if forward == nil, let moved = takeMove(out, mirror: mirror) { return moved }
         if out == nil && mirror.isEmpty && forward == nil { return .none }
         return .deliver(out, mirror: mirror, forward: forward)
     }

@@ -146,7 +146,37 @@ final class CommandClassifier {
         }
         // Counted as incompatible (for the report), yet mirrored: as the pop of what it returned.
         if t.blockingPop { t.mirrorable = true }
+        t.sharing = Self.sharing(name: name, info: info)
         return t
+    }
+
+    /// Flags that tie a command to its connection: `blocking` (it would hold every client behind it),
+    /// `no_multi` (SYNC, SUBSCRIBE…), `allow_busy` (it must reach a server busy with a script, not
+    /// wait behind the script on a shared connection: SCRIPT KILL, AUTH, MULTI…). `noscript` marks
+    /// the rest of the connection commands (CLIENT *, HELLO, RESET, WATCH, MULTI/EXEC, SUBSCRIBE,
+    /// MONITOR, WAIT, DEBUG…), except the scripting commands, which are not allowed in scripts for
+    /// another reason and run the same on any connection.
+    static let ownConnectionFlags: Set<String> = ["blocking", "no_multi", "allow_busy"]
+    static let scripting: Set<String> = [
+        "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro", "script|load", "script|exists", "script|flush",
+        "function|load", "function|delete", "function|flush", "function|list", "function|dump", "function|restore",
+    ]
+    /// Connection state no flag announces: a cluster client's read-from-replica mode and redirections.
+    static let connectionState: Set<String> = ["READONLY", "READWRITE", "ASKING"]
+
+    static func sharing(name: String, info: CommandInfo?) -> CommandTraits.Sharing {
+        switch name {
+        case "AUTH": return .login
+        case "SELECT": return .select
+        case "QUIT": return .quit
+        default: break
+        }
+        // Unknown, or a container whose subcommand the server does not list (CLIENT SETINFO on 7.0):
+        // nothing says what it does to the connection.
+        guard let info, !info.flags.isEmpty else { return .ownConnection }
+        if connectionState.contains(name) || !info.flags.isDisjoint(with: ownConnectionFlags) { return .ownConnection }
+        if info.flags.contains("noscript") && !scripting.contains(info.name) { return .ownConnection }
+        return .anywhere
     }
 
     private func lowercased(_ bytes: [UInt8]) -> [UInt8] {

@@ -23,6 +23,22 @@ struct CommandTraits: Sendable, Equatable {
         case scriptFlush
     }
 
+    /// Whether a command means the same on a primary connection shared with other clients as on
+    /// a client's own (`SharedPrimary`), read from the server's `COMMAND` flags.
+    enum Sharing: Sendable, Equatable {
+        /// Its meaning does not depend on which connection carries it.
+        case anywhere
+        /// It changes or reads the connection's state, blocks or waits on it, or must run while the
+        /// server is busy: the client needs a connection of its own, for good.
+        case ownConnection
+        /// AUTH: the shared connection logged in the same way, when it holds.
+        case login
+        /// SELECT: shared while it names the database the client is already in.
+        case select
+        /// QUIT: the proxy answers it and closes, as redis-server does.
+        case quit
+    }
+
     var special: Special = .none
     /// May change data: mirrored as a write.
     var mayWrite = true
@@ -50,6 +66,8 @@ struct CommandTraits: Sendable, Equatable {
     var blockingPop = false
     /// Not in the primary's command table: the primary refuses it, nothing ran.
     var unknown = false
+    /// Whether a client may send it over a primary connection shared with other clients.
+    var sharing = Sharing.ownConnection
     /// The upper-case name, for counts and records.
     var name: String = ""
 }
