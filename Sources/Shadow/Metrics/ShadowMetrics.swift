@@ -61,13 +61,17 @@ public final class ShadowMetrics: Sendable {
 
     public init() {
         let r = registry
+        // The full name goes in `metricName`: the registry joins the parts with "_" and drops empty ones.
+        func named(_ name: String, _ help: String) -> MetricNameDescriptor {
+            MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+        }
         func counter(_ name: String, _ help: String) -> CoreMetrics.Counter {
-            CoreMetrics.Counter(label: name, dimensions: [], handler: r.makeCounter(name: name, help: help))
+            CoreMetrics.Counter(label: name, dimensions: [], handler: r.makeCounter(descriptor: named(name, help)))
         }
         func histogram(_ name: String, _ help: String) -> CoreMetrics.Recorder {
             CoreMetrics.Recorder(
                 label: name, dimensions: [], aggregate: true,
-                handler: r.makeValueHistogram(name: name, buckets: Self.latencyBuckets, help: help))
+                handler: r.makeValueHistogram(descriptor: named(name, help), buckets: Self.latencyBuckets))
         }
         commandsProxied = counter("upshift_shadow_commands_proxied_total", "Commands forwarded to the primary.")
         commandsMirrored = counter("upshift_shadow_commands_mirrored_total", "Commands the mirror side ran.")
@@ -78,15 +82,15 @@ public final class ShadowMetrics: Sendable {
             byClass[c] = CoreMetrics.Counter(
                 label: mismatchName, dimensions: labels,
                 handler: r.makeCounter(
-                    name: mismatchName, labels: labels, help: "Replies that differed, by class; only class=diff is a failure."))
+                    descriptor: named(mismatchName, "Replies that differed, by class; only class=diff is a failure."), labels: labels))
         }
         mismatches = byClass
         queue = CoreMetrics.Meter(
             label: "upshift_shadow_mirror_queue_depth", dimensions: [],
-            handler: r.makeGauge(name: "upshift_shadow_mirror_queue_depth", help: "Mirrored commands waiting for the mirror side."))
+            handler: r.makeGauge(descriptor: named("upshift_shadow_mirror_queue_depth", "Mirrored commands waiting for the mirror side.")))
         connections = CoreMetrics.Meter(
             label: "upshift_shadow_connections", dimensions: [],
-            handler: r.makeGauge(name: "upshift_shadow_connections", help: "Client connections open."))
+            handler: r.makeGauge(descriptor: named("upshift_shadow_connections", "Client connections open.")))
         connectionsTotal = counter("upshift_shadow_connections_total", "Client connections accepted.")
         connectionsRefused = counter("upshift_shadow_connections_refused_total", "Client connections refused (too many clients).")
         protocolErrors = counter("upshift_shadow_protocol_errors_total", "Client connections closed for malformed RESP.")
@@ -113,7 +117,9 @@ public final class ShadowMetrics: Sendable {
         let labels = [("command", name)]
         CoreMetrics.Counter(
             label: Self.incompatibleName, dimensions: labels,
-            handler: registry.makeCounter(name: Self.incompatibleName, labels: labels, help: Self.incompatibleHelp)
+            handler: registry.makeCounter(
+                descriptor: MetricNameDescriptor(metricName: Self.incompatibleName, unitName: "", helpText: Self.incompatibleHelp),
+                labels: labels)
         ).increment()
     }
 
