@@ -36,8 +36,8 @@ final class ClientSession: ChannelInboundHandler {
     private var recordedReplication = false
     /// Commands forwarded in one write and not yet all answered, with when they were written.
     private var batches = CircularBuffer<(remaining: Int, at: NIODeadline)>()
-    /// Counts not yet handed to the shared metrics (one lock per many commands).
-    private var proxied = 0
+    /// Commands framed when the shared metrics were last told (one lock per many commands).
+    private var reportedFramed = 0
     private var latencies: [Double] = []
     private var lastReport = NIODeadline.now()
 
@@ -79,7 +79,6 @@ final class ClientSession: ChannelInboundHandler {
         run(state.clientRead(unwrapInboundIn(data)))
         if state.framedCount > framed {
             batches.append((state.framedCount - framed, .now()))
-            proxied += state.framedCount - framed
         }
     }
 
@@ -331,9 +330,12 @@ final class ClientSession: ChannelInboundHandler {
     }
 
     private func report() {
+        // Counted from the state machine: commands are framed outside client reads too (after a move to
+        // another primary connection, or once replies make room).
+        let proxied = state.framedCount - reportedFramed
         guard proxied > 0 || !latencies.isEmpty else { return }
+        reportedFramed = state.framedCount
         engine.metrics.sessionReport(proxied: proxied, primaryLatencies: latencies)
-        proxied = 0
         latencies.removeAll(keepingCapacity: true)
     }
 
