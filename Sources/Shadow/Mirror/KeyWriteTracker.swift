@@ -72,10 +72,21 @@ final class KeyWriteTracker: Sendable {
         return UInt64(bitPattern: Int64(h.finalize()))
     }
 
+    /// The keys' hashes, on the stack (an array here was two allocations per mirrored write).
+    private static func withHashes<R>(_ keys: [[UInt8]], _ body: (UnsafeMutableBufferPointer<UInt64>) -> R) -> R {
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: keys.count) { hashes in
+            for (i, k) in keys.enumerated() { hashes.initializeElement(at: i, to: hash(k)) }
+            return body(hashes)
+        }
+    }
+
     /// Called when the primary has answered a mirrored command, before it is queued for the mirror.
     func executed(keys: [[UInt8]], connection: UInt64, isWrite: Bool) -> Snapshot {
-        let hashes = keys.map(Self.hash)
-        return state.withLockedValue { s in
+        Self.withHashes(keys) { hashes in executed(hashes, connection: connection, isWrite: isWrite) }
+    }
+
+    private func executed(_ hashes: UnsafeMutableBufferPointer<UInt64>, connection: UInt64, isWrite: Bool) -> Snapshot {
+        state.withLockedValue { s in
             var foreign = false
             for h in hashes {
                 if let ks = s.keys[h], ks.inFlight > 0, ks.wroteBy(other: connection) { foreign = true }
@@ -95,11 +106,12 @@ final class KeyWriteTracker: Sendable {
 
     /// Called once the mirror has run (or given up on) a write.
     func settled(keys: [[UInt8]]) {
-        let hashes = keys.map(Self.hash)
-        state.withLockedValue { s in
-            for h in hashes {
-                guard let i = s.keys.index(forKey: h) else { continue }
-                s.keys.values[i].inFlight = max(0, s.keys.values[i].inFlight - 1)
+        Self.withHashes(keys) { hashes in
+            state.withLockedValue { s in
+                for h in hashes {
+                    guard let i = s.keys.index(forKey: h) else { continue }
+                    s.keys.values[i].inFlight = max(0, s.keys.values[i].inFlight - 1)
+                }
             }
         }
     }

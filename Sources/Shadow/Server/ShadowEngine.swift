@@ -348,8 +348,9 @@ final class ShadowEngine: Sendable {
     /// Compares (or fails) an item and records any mismatch; then releases a waiting dual-write reply.
     func settle(_ item: MirrorItem, outcome: MirrorOutcome) {
         var mismatch: MismatchClass?
-        // rendered only for a record: most replies match
-        var mirrorText: () -> String
+        // Rendered only for a record: most replies match (a closure here was an allocation per command).
+        var mirrorReply: RESPValue?
+        var mirrorText = ""
         switch outcome {
         case .reply(let reply):
             switch (item.unit, item.primary) {
@@ -361,13 +362,13 @@ final class ShadowEngine: Sendable {
             if mismatch == .diff, tracker.raced(keys: item.keys, connection: item.connection, since: item.snapshot) {
                 mismatch = .race
             }
-            mirrorText = { self.rendering.render(reply) }
+            mirrorReply = reply
         case .unavailable(let why):
             mismatch = .shadowUnavailable
-            mirrorText = { "(unavailable: \(why))" }
+            mirrorText = "(unavailable: \(why))"
         case .dropped:
             mismatch = .dropped
-            mirrorText = { "(not sent: mirror queue full or shutdown deadline passed)" }
+            mirrorText = "(not sent: mirror queue full or shutdown deadline passed)"
         }
         if item.isWrite { tracker.settled(keys: item.keys) }
         if let mismatch {
@@ -383,7 +384,8 @@ final class ShadowEngine: Sendable {
             log?.append(
                 MismatchRecord(
                     time: Date(), connection: item.connection, command: item.commandName, keys: item.keys,
-                    primary: item.primary.map(rendering.render) ?? "(not read)", mirror: mirrorText(), mismatchClass: mismatch,
+                    primary: item.primary.map(rendering.render) ?? "(not read)", mirror: mirrorReply.map(rendering.render) ?? mirrorText,
+                    mismatchClass: mismatch,
                     lagMs: Int64((NIODeadline.now() - item.primaryAt).nanoseconds / 1_000_000)))
         }
         item.completion?()

@@ -336,6 +336,8 @@ extension ClientSessionState {
 
     /// A whole reply's value in RESP2 shapes; nil when it is deeper than values are built.
     static func value(_ bytes: ByteBuffer) -> RESPValue? {
-        bytes.withUnsafeReadableBytes { RESPParser.value(ofFrame: $0) }
+        // Most mirrored writes are answered +OK: the shared value, not a parse and an allocation.
+        if bytes.readableBytes == 5, bytes.withUnsafeReadableBytes({ $0.elementsEqual("+OK\r\n".utf8) }) { return .ok }
+        return bytes.withUnsafeReadableBytes { RESPParser.value(ofFrame: $0) }
     }
 }
