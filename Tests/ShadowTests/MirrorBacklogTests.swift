@@ -86,4 +86,34 @@ struct MirrorBacklogTests {
         await primary.close()
         await target.close()
     }
+
+    @Test("a stopped mirror holds the writers once, for the stall time at most; then its writes are dropped and listed")
+    func stoppedMirrorHoldsNobodyLong() async throws {
+        let rig = try await ShadowRig(readSample: 0, queueLimit: 1000, mirrorTimeoutMs: 1000, drainSeconds: 1)
+        defer { rig.stop() }
+        rig.target.pause()
+        let slowest = try await withThrowingTaskGroup(of: UInt64.self) { group in
+            for c in 0..<10 {
+                group.addTask {
+                    let client = try rig.client()
+                    var slowest: UInt64 = 0
+                    for b in 0..<50 {
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        let replies = try await client.send(batch: (0..<16).map { RESPCommand("SET", "s:\(c):\(b):\($0)", "v") })
+                        slowest = max(slowest, DispatchTime.now().uptimeNanoseconds - start)
+                        #expect(replies.allSatisfy { $0 == .ok })
+                    }
+                    await client.close()
+                    return slowest
+                }
+            }
+            return try await group.reduce(0) { max($0, $1) }
+        }
+        let summary = await rig.shutdown()
+        rig.target.resume()
+        // 250 ms of stall time, and room for a loaded machine; waiting on the stopped mirror itself would take its 1 s timeout or more.
+        #expect(slowest < 900_000_000, "slowest batch \(slowest / 1_000_000) ms")
+        #expect((summary.metrics.mismatches[.dropped] ?? 0) > 0)
+        #expect(summary.divergentKeys > 0, "writes the mirror never saw are listed for reconcile")
+    }
 }
