@@ -18,6 +18,22 @@ struct SharedConnectionTests {
         return list.split(separator: "\n").filter { !$0.contains("cmd=client|list") }
     }
 
+    /// A proxy in front of a primary that wants the password `s3cret-shared`, with a user `reader`
+    /// (password `read-pw`) that may only GET `r:*` keys, and an admin client of the primary.
+    static func passwordRig() async throws -> (ShadowRig, RedisClient) {
+        let rig = try await ShadowRig(primaryArguments: ["--requirepass", "s3cret-shared"]) { config in
+            config.primary.password = "s3cret-shared"
+        }
+        do {
+            let admin = try rig.primary.client("redis://:s3cret-shared@127.0.0.1:\(rig.primary.port)")
+            #expect(try await admin.send(RESPCommand("ACL", "SETUSER", "reader", "on", ">read-pw", "~r:*", "+get")) == .ok)
+            return (rig, admin)
+        } catch {
+            rig.stop()
+            throw error
+        }
+    }
+
     /// Samples the primary's connection count while `body` runs; returns the largest seen.
     static func busiest(_ admin: RedisClient, while body: @escaping @Sendable () throws -> ProgramResult) async throws -> (
         Int, ProgramResult
@@ -192,12 +208,8 @@ struct SharedConnectionTests {
 
     @Test("password-protected primary: only a client whose own AUTH held rides a logged-in connection, with that login's rights")
     func loginIsNeverLent() async throws {
-        let rig = try await ShadowRig(primaryArguments: ["--requirepass", "s3cret-shared"]) { config in
-            config.primary.password = "s3cret-shared"
-        }
+        let (rig, admin) = try await Self.passwordRig()
         defer { rig.stop() }
-        let admin = try rig.primary.client("redis://:s3cret-shared@127.0.0.1:\(rig.primary.port)")
-        #expect(try await admin.send(RESPCommand("ACL", "SETUSER", "reader", "on", ">read-pw", "~r:*", "+get")) == .ok)
         // Each exchange is a new connection, sent straight to redis-server and through the proxy.
         func same(_ input: String, _ why: Comment) throws {
             let direct = try RawSocket.exchange(port: rig.primary.port, bytes: Array(input.utf8), quiet: 0.3)
@@ -268,12 +280,8 @@ struct SharedConnectionTests {
 
     @Test("30 redis-py clients, logged in as default, as a restricted user and not at all, interleaved: each keeps exactly its own rights")
     func mixedLogins() async throws {
-        let rig = try await ShadowRig(primaryArguments: ["--requirepass", "s3cret-shared"]) { config in
-            config.primary.password = "s3cret-shared"
-        }
+        let (rig, admin) = try await Self.passwordRig()
         defer { rig.stop() }
-        let admin = try rig.primary.client("redis://:s3cret-shared@127.0.0.1:\(rig.primary.port)")
-        #expect(try await admin.send(RESPCommand("ACL", "SETUSER", "reader", "on", ">read-pw", "~r:*", "+get")) == .ok)
         let before = try await Self.connections(admin).count
         let (most, result) = try await Self.busiest(admin) { try rig.python(Self.mixedLogins) }
         #expect(result.status == 0, "\(result.stderr)")

@@ -45,7 +45,7 @@ final class KeyWriteTracker: Sendable {
                 recent[count - 1].sequence = sequence
                 return
             }
-            if count == KeyWriteTracker.remembered {
+            if count == recent.count {
                 for i in 1..<count { recent[i - 1] = recent[i] }
                 count -= 1
             }
@@ -53,7 +53,6 @@ final class KeyWriteTracker: Sendable {
             count += 1
         }
     }
-    fileprivate static let remembered = 4
     private struct State {
         var sequence: UInt64 = 0
         var keys: [UInt64: KeyState] = [:]
@@ -119,13 +118,14 @@ final class KeyWriteTracker: Sendable {
     /// True when another connection wrote one of `keys` since `snapshot`, or had a write in flight then.
     func raced(keys: [[UInt8]], connection: UInt64, since snapshot: Snapshot) -> Bool {
         if snapshot.foreignInFlight { return true }
-        let hashes = keys.map(Self.hash)
-        return state.withLockedValue { s in
-            hashes.contains { h in
-                guard let ks = s.keys[h], ks.count > 0 else { return false }
-                // Writes older than the ones remembered may have come from anyone.
-                if ks.count == Self.remembered && ks.recent[0].sequence > snapshot.sequence { return true }
-                return ks.wroteBy(other: connection, after: snapshot.sequence)
+        return Self.withHashes(keys) { hashes in
+            state.withLockedValue { s in
+                hashes.contains { h in
+                    guard let ks = s.keys[h], ks.count > 0 else { return false }
+                    // Writes older than the ones remembered may have come from anyone.
+                    if ks.count == ks.recent.count && ks.recent[0].sequence > snapshot.sequence { return true }
+                    return ks.wroteBy(other: connection, after: snapshot.sequence)
+                }
             }
         }
     }

@@ -153,13 +153,7 @@ final class ShadowEngine: Sendable {
     /// `n` commands settled; `answered`: the mirror side replied to their batch.
     func releaseQueueSlots(_ n: Int, answered: Bool = false) {
         guard n > 0 || answered else { return }
-        let (depth, resume) = backlog.withLockedValue { b -> (Int, [@Sendable () -> Void]) in
-            guard b.state.release(n, answered: answered, now: .now()) else { return (b.state.depth, []) }
-            defer { b.waiters = [] }
-            return (b.state.depth, b.waiters)
-        }
-        for r in resume { r() }
-        metrics.setQueueDepth(depth)
+        metrics.setQueueDepth(changeBacklog { $0.release(n, answered: answered, now: .now()) })
     }
 
     /// A held session's `resume` runs once the mirror has caught up (or is found stuck); false when
@@ -175,12 +169,19 @@ final class ShadowEngine: Sendable {
     /// A session held for `mirrorStallAfter`: when the mirror answered nothing meanwhile, every held
     /// session resumes and the backlog only bounds (drops) until the mirror answers again.
     func checkMirrorStall() {
-        let resume = backlog.withLockedValue { b -> [@Sendable () -> Void] in
-            guard b.state.checkStall(now: .now()) else { return [] }
+        _ = changeBacklog { $0.checkStall(now: .now()) }
+    }
+
+    /// Applies `change` to the backlog; when it stops holding (`change` returns true), every held
+    /// session resumes, outside the lock. Returns the depth after it.
+    private func changeBacklog(_ change: (inout MirrorBacklog) -> Bool) -> Int {
+        let (depth, resume) = backlog.withLockedValue { b -> (Int, [@Sendable () -> Void]) in
+            guard change(&b.state) else { return (b.state.depth, []) }
             defer { b.waiters = [] }
-            return b.waiters
+            return (b.state.depth, b.waiters)
         }
         for r in resume { r() }
+        return depth
     }
 
     /// Mirrored commands not yet settled.
