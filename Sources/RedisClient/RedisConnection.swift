@@ -167,6 +167,18 @@ public final class RedisConnection: Sendable {
 
     /// Sends bytes already in RESP form that produce `replyCount` replies (a proxy forwarding a client's pipeline).
     public func sendEncoded(_ bytes: [UInt8], replyCount: Int) async throws(RedisClientError) -> [RESPValue] {
+        do {
+            return try await write(encoded: bytes, replyCount: replyCount).get()
+        } catch let error as RedisClientError {
+            throw error
+        } catch {
+            throw RedisClientError(.connectionClosed, endpoint: url.endpoint, detail: Self.describe(error))
+        }
+    }
+
+    /// The same without a task: the replies complete a future on `eventLoop`, so a caller on that
+    /// loop never leaves it (the shadow's mirror lanes). Fails with a `RedisClientError`.
+    public func write(encoded bytes: [UInt8], replyCount: Int) -> EventLoopFuture<[RESPValue]> {
         let promise = channel.eventLoop.makePromise(of: [RESPValue].self)
         // A closed channel's pipeline no longer reaches our handler: the failed write must fail the request.
         let written = channel.eventLoop.makePromise(of: Void.self)
@@ -177,14 +189,11 @@ public final class RedisConnection: Sendable {
                 failure.withLockedValue { $0 } ?? RedisClientError(.connectionClosed, endpoint: endpoint, detail: Self.describe(error)))
         }
         channel.writeAndFlush(RedisRequest(bytes: bytes, replyCount: replyCount, promise: promise), promise: written)
-        do {
-            return try await promise.futureResult.get()
-        } catch let error as RedisClientError {
-            throw error
-        } catch {
-            throw RedisClientError(.connectionClosed, endpoint: url.endpoint, detail: Self.describe(error))
-        }
+        return promise.futureResult
     }
+
+    /// The event loop the connection lives on.
+    public var eventLoop: any EventLoop { channel.eventLoop }
 
     /// True while the connection can carry requests.
     public var isActive: Bool { channel.isActive }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import RESP
 import Testing
 
@@ -57,6 +58,25 @@ struct ComparisonTests {
         _ = tracker.executed(keys: key, connection: 2, isWrite: true)
         for _ in 0..<10 { _ = tracker.executed(keys: key, connection: 1, isWrite: true) }
         #expect(tracker.raced(keys: key, connection: 1, since: snap))
+    }
+
+    @Test(
+        "another connection's write seen shortly before is a race (two event loops read the primary in their own order), one long before is not"
+    )
+    func raceWindow() {
+        let tracker = KeyWriteTracker(window: .milliseconds(50))
+        let key = [Array("total".utf8)]
+        let now = NIODeadline.now()
+        _ = tracker.executed(keys: key, connection: 2, isWrite: true, at: now - .seconds(2))
+        tracker.settled(keys: key)
+        let alone = tracker.executed(keys: key, connection: 1, isWrite: true, at: now - .seconds(1))
+        tracker.settled(keys: key)
+        #expect(!tracker.raced(keys: key, connection: 1, since: alone), "connection 2 wrote a second before")
+        _ = tracker.executed(keys: key, connection: 2, isWrite: true, at: now - .milliseconds(10))
+        tracker.settled(keys: key)
+        let mine = tracker.executed(keys: key, connection: 1, isWrite: true, at: now)
+        #expect(!mine.foreignInFlight)
+        #expect(tracker.raced(keys: key, connection: 1, since: mine), "connection 2 wrote 10 ms before, already mirrored")
     }
 
     @Test("script digests match Redis's")

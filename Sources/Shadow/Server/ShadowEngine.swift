@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 import RESP
 import RedisClient
 
@@ -25,10 +26,12 @@ final class ShadowEngine: Sendable {
     /// How long a held session waits for a mirror that answers nothing before it is called stuck.
     static let mirrorStallAfter = TimeAmount.milliseconds(250)
     private let downUntil = NIOLockedValueBox<NIODeadline?>(nil)
-    /// A connection's mirrored items all go to one lane, so they reach the other side in order; a lane
-    /// sends whatever is waiting as one batch, one batch at a time, so connections share round trips.
-    private let lanes = NIOLockedValueBox<[MirrorQueue]>([])
-    static let laneCount = 4
+    /// A connection's mirrored items all go to one lane of its event loop, so they reach the other
+    /// side in order; a lane sends whatever is waiting as one batch, one batch at a time, so
+    /// connections share round trips.
+    private let lanes = NIOLockedValueBox<[ObjectIdentifier: NIOLoopBound<[MirrorQueue]>]>([:])
+    /// The mirror when it is one Redis: each lane then writes to it on a connection of its own loop.
+    let directMirror: (url: RedisURL, options: RedisConnectionOptions)?
     private let nextConnection = NIOLockedValueBox<UInt64>(0)
 
     /// What every client session is set up with.
@@ -36,6 +39,8 @@ final class ShadowEngine: Sendable {
     /// Each event loop's shared primary connections.
     private let shared = NIOLockedValueBox<[ObjectIdentifier: NIOLoopBound<SharedPrimaries>]>([:])
     private let recovering = NIOLockedValueBox(false)
+    /// Diffs whose verdict (`race` or `diff`) waits out the key tracker's window.
+    private let pendingVerdicts = NIOLockedValueBox(0)
 
     init(
         configuration: ShadowConfiguration, table: CommandTable, mirror: any Backend, pooledPrimary: PooledPrimary?,
@@ -69,19 +74,30 @@ final class ShadowEngine: Sendable {
         self.log = try configuration.mismatchLogPath.map { try MismatchLog(path: $0) }
         self.comparer = ReplyComparer(ttlToleranceMs: configuration.ttlToleranceMs)
         self.rendering = ReplyRendering(showValues: configuration.showValues)
-        let lanes = (0..<Self.laneCount).map { _ in MirrorQueue(engine: self) }
-        self.lanes.withLockedValue { $0 = lanes }
+        self.directMirror = (mirror as? RedisClient).map { ($0.url, $0.options) }
     }
 
     // MARK: connections
 
-    /// A new connection id and the mirror lane its items go through.
-    func openConnection() -> (UInt64, MirrorQueue) {
-        let id = nextConnection.withLockedValue { n -> UInt64 in
+    /// A new connection id.
+    func openConnection() -> UInt64 {
+        nextConnection.withLockedValue { n -> UInt64 in
             n += 1
             return n
         }
-        return (id, lanes.withLockedValue { $0[Int(id % UInt64($0.count))] })
+    }
+
+    /// The mirror lane of `loop` (called on it) that connection `id`'s items go through. One lane per
+    /// loop writing to a Redis (its batches grow with the load); two for a mirror farther away, so
+    /// a round trip to Upstash does not hold every connection of the loop.
+    func lane(on loop: any EventLoop, connection id: UInt64) -> MirrorQueue {
+        let lanes = self.lanes.withLockedValue { all -> [MirrorQueue] in
+            if let hit = all[ObjectIdentifier(loop)] { return hit.value }
+            let made = (0..<(directMirror == nil ? 2 : 1)).map { _ in MirrorQueue(engine: self, loop: loop) }
+            all[ObjectIdentifier(loop)] = NIOLoopBound(made, eventLoop: loop)
+            return made
+        }
+        return lanes[Int(id % UInt64(lanes.count))]
     }
 
     /// The shared primary connections of `loop` (called on it).
@@ -104,8 +120,8 @@ final class ShadowEngine: Sendable {
 
     // MARK: what sessions hand over
 
-    /// Queues a session's mirror work on its lane; true when the session should hold its client
-    /// until the mirror side catches up (`waitForMirror`).
+    /// Queues a session's mirror work on its lane (on the lane's loop); true when the session should
+    /// hold its client until the mirror side catches up (`waitForMirror`).
     func enqueue(_ request: MirrorRequest, connection: UInt64, queue: MirrorQueue, completion: (@Sendable () -> Void)?) -> Bool {
         let keys = request.keys
         let snapshot = tracker.executed(keys: keys, connection: connection, isWrite: request.isWrite)
@@ -187,22 +203,25 @@ final class ShadowEngine: Sendable {
     /// Mirrored commands not yet settled.
     var queueDepth: Int { backlog.withLockedValue { $0.state.depth } }
 
-    /// Waits until the mirror queues are empty or `deadline` passes; then records what is left as dropped.
+    /// Waits until the mirror queues are empty or `deadline` passes; then records what is left as
+    /// dropped, and closes the lanes' connections.
     func drain(until deadline: NIODeadline) async {
-        while queueDepth > 0 && NIODeadline.now() < deadline {
+        while (queueDepth > 0 || pendingVerdicts.withLockedValue({ $0 }) > 0) && NIODeadline.now() < deadline {
             try? await Task.sleep(nanoseconds: 5_000_000)
         }
-        guard queueDepth > 0 else { return }
-        for lane in lanes.withLockedValue({ $0 }) { lane.abandon() }
+        let abandon = queueDepth > 0
+        for lane in lanes.withLockedValue({ Array($0.values) }) {
+            try? await lane.eventLoop.submit {
+                for queue in lane.value { queue.close(abandoning: abandon) }
+            }.get()
+        }
     }
 
     // MARK: running items on the mirror side
 
     /// Runs a batch of items in order; one outcome per item.
     func run(_ items: [MirrorItem]) async -> [MirrorOutcome] {
-        if let until = downUntil.withLockedValue({ $0 }), NIODeadline.now() < until {
-            return items.map { _ in .unavailable("mirror unavailable (retrying shortly)") }
-        }
+        if isDown { return items.map { _ in Self.down } }
         let started = NIODeadline.now()
         var outcomes: [MirrorOutcome] = []
         outcomes.reserveCapacity(items.count)
@@ -220,30 +239,81 @@ final class ShadowEngine: Sendable {
                     commands.append(prepare(c))
                     j += 1
                 }
-                var replies = try await send(commands)
-                if replies.contains(where: Self.isBusy) {
-                    // A script stuck on the mirror answers BUSY to everything: stop it, then run what it refused.
-                    await recoverFromBusy()
-                    let refused = replies.indices.filter { Self.isBusy(replies[$0]) }
-                    let again = try await send(refused.map { commands[$0] })
-                    for (k, r) in zip(refused, again) { replies[k] = r }
-                }
-                for (k, reply) in replies.enumerated() {
-                    outcomes.append(.reply(try await afterReply(commands[k], reply)))
-                }
+                outcomes += try await afterReplies(commands, try await mirror.send(batch: commands))
                 i = j
             }
         } catch {
-            let wasUp = downUntil.withLockedValue { d -> Bool in
-                let up = d == nil || NIODeadline.now() >= d!
-                d = NIODeadline.now() + configuration.mirrorRetryAfter
-                return up
-            }
-            if wasUp { logger.warning("mirror side unavailable: \(error)", metadata: ["mirror": "\(mirror.displayName)"]) }
-            let reason = Self.describe(error)
-            while outcomes.count < items.count { outcomes.append(.unavailable(reason)) }
-            return outcomes
+            return failed(items, error, after: outcomes)
         }
+        return answered(items, outcomes, since: started)
+    }
+
+    /// The same for a batch of single commands, written on `connection` (a Redis, on the caller's
+    /// loop) with no task unless a reply needs another round (BUSY, NOSCRIPT); nil for a batch with a
+    /// transaction, which `run` takes. The future never fails: failures are outcomes.
+    func runDirect(_ items: [MirrorItem], on connection: RedisConnection) -> EventLoopFuture<[MirrorOutcome]>? {
+        var singles: [RESPCommand] = []
+        singles.reserveCapacity(items.count)
+        for item in items {
+            guard case .single(let c) = item.unit else { return nil }
+            singles.append(prepare(c))
+        }
+        let commands = singles
+        let loop = connection.eventLoop
+        if isDown { return loop.makeSucceededFuture(items.map { _ in Self.down }) }
+        let started = NIODeadline.now()
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(commands.reduce(0) { $0 + $1.encodedSize })
+        for c in commands { RESPSerializer.write(c, into: &bytes) }
+        return connection.write(encoded: bytes, replyCount: commands.count).flatMap { replies -> EventLoopFuture<[MirrorOutcome]> in
+            guard replies.contains(where: Self.needsAnotherRound) else {
+                var outcomes: [MirrorOutcome] = []
+                outcomes.reserveCapacity(replies.count)
+                for (c, r) in zip(commands, replies) {
+                    if !r.isError { self.noteScripts(c) }
+                    outcomes.append(.reply(r))
+                }
+                return loop.makeSucceededFuture(self.answered(items, outcomes, since: started))
+            }
+            return loop.makeFutureWithTask { try await self.answered(items, self.afterReplies(commands, replies), since: started) }
+        }.recover { self.failed(items, $0, after: []) }
+    }
+
+    /// The mirror failed lately and is not tried again until `mirrorRetryAfter` has passed.
+    var isDown: Bool {
+        guard let until = downUntil.withLockedValue({ $0 }) else { return false }
+        return NIODeadline.now() < until
+    }
+
+    private static let down = MirrorOutcome.unavailable("mirror unavailable (retrying shortly)")
+
+    /// A reply the mirror gives when a script keeps it busy, or when it lacks a script the client loaded.
+    private static func needsAnotherRound(_ reply: RESPValue) -> Bool {
+        guard case .error(let e) = reply else { return false }
+        return e.starts(with: Array("BUSY".utf8)) || e.starts(with: Array("NOSCRIPT".utf8))
+    }
+
+    /// One outcome per command from the mirror's replies to them, after stopping a script that kept
+    /// it busy and retrying what it refused, and after retrying EVALSHA it lacked as EVAL.
+    private func afterReplies(_ commands: [RESPCommand], _ first: [RESPValue]) async throws -> [MirrorOutcome] {
+        var replies = first
+        if replies.contains(where: Self.isBusy) {
+            // A script stuck on the mirror answers BUSY to everything: stop it, then run what it refused.
+            await recoverFromBusy()
+            let refused = replies.indices.filter { Self.isBusy(replies[$0]) }
+            let again = try await mirror.send(batch: refused.map { commands[$0] })
+            for (k, r) in zip(refused, again) { replies[k] = r }
+        }
+        var outcomes: [MirrorOutcome] = []
+        outcomes.reserveCapacity(replies.count)
+        for (k, reply) in replies.enumerated() {
+            outcomes.append(.reply(try await afterReply(commands[k], reply)))
+        }
+        return outcomes
+    }
+
+    /// The mirror answered a batch: it is up, and its round trip and each item's lag are counted.
+    private func answered(_ items: [MirrorItem], _ outcomes: [MirrorOutcome], since started: NIODeadline) -> [MirrorOutcome] {
         downUntil.withLockedValue { $0 = nil }
         let now = NIODeadline.now()
         metrics.mirrored(
@@ -252,10 +322,18 @@ final class ShadowEngine: Sendable {
         return outcomes
     }
 
-    /// One batch to the mirror.
-    private func send(_ commands: [RESPCommand]) async throws -> [RESPValue] {
-        // The backends time each request out themselves (--mirror-timeout): no timer task per batch here.
-        try await mirror.send(batch: commands)
+    /// The mirror failed a batch: it is down for a while (logged once), and what was not answered is unavailable.
+    private func failed(_ items: [MirrorItem], _ error: any Error, after outcomes: [MirrorOutcome]) -> [MirrorOutcome] {
+        let wasUp = downUntil.withLockedValue { d -> Bool in
+            let up = d == nil || NIODeadline.now() >= d!
+            d = NIODeadline.now() + configuration.mirrorRetryAfter
+            return up
+        }
+        if wasUp { logger.warning("mirror side unavailable: \(error)", metadata: ["mirror": "\(mirror.displayName)"]) }
+        let reason = Self.describe(error)
+        var outcomes = outcomes
+        while outcomes.count < items.count { outcomes.append(.unavailable(reason)) }
+        return outcomes
     }
 
     private static func within<T: Sendable>(_ limit: TimeAmount, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
@@ -348,6 +426,7 @@ final class ShadowEngine: Sendable {
 
     /// Compares (or fails) an item and records any mismatch; then releases a waiting dual-write reply.
     func settle(_ item: MirrorItem, outcome: MirrorOutcome) {
+        defer { item.completion?() }
         var mismatch: MismatchClass?
         // Rendered only for a record: most replies match (a closure here was an allocation per command).
         var mirrorReply: RESPValue?
@@ -360,9 +439,6 @@ final class ShadowEngine: Sendable {
             case (.transaction, let primary?):
                 mismatch = comparer.classify(transaction: item.traits, primary: primary, mirror: reply, resp3: item.resp3)
             }
-            if mismatch == .diff, tracker.raced(keys: item.keys, connection: item.connection, since: item.snapshot) {
-                mismatch = .race
-            }
             mirrorReply = reply
         case .unavailable(let why):
             mismatch = .shadowUnavailable
@@ -372,24 +448,38 @@ final class ShadowEngine: Sendable {
             mirrorText = "(not sent: mirror queue full or shutdown deadline passed)"
         }
         if item.isWrite { tracker.settled(keys: item.keys) }
-        if let mismatch {
-            metrics.mismatch(mismatch)
-            let divergentKeys: Bool
-            switch mismatch {
-            case .diff, .race: divergentKeys = true
-            case .ttlSkew: divergentKeys = false
-            case .nondeterministic, .shadowError, .shadowUnavailable, .dropped, .notMirrored: divergentKeys = item.isWrite
-            case .protocolError: divergentKeys = false
-            }
-            if divergentKeys { divergent.insert(item.keys) }
-            log?.append(
-                MismatchRecord(
-                    time: Date(), connection: item.connection, command: item.commandName, keys: item.keys,
-                    primary: item.primary.map(rendering.render) ?? "(not read)", mirror: mirrorReply.map(rendering.render) ?? mirrorText,
-                    mismatchClass: mismatch,
-                    lagMs: Int64((NIODeadline.now() - item.primaryAt).nanoseconds / 1_000_000)))
+        guard let mismatch else { return }
+        guard mismatch == .diff else { return record(mismatch, item, mirrorReply: mirrorReply, mirrorText: mirrorText) }
+        if raced(item) { return record(.race, item, mirrorReply: mirrorReply, mirrorText: mirrorText) }
+        // Another event loop's write that the primary ran first may not have been read yet: the
+        // verdict waits out the tracker's window (shutdown waits for it too).
+        pendingVerdicts.withLockedValue { $0 += 1 }
+        MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: tracker.window) { [mirrorReply] in
+            self.record(self.raced(item) ? .race : .diff, item, mirrorReply: mirrorReply, mirrorText: "")
+            self.pendingVerdicts.withLockedValue { $0 -= 1 }
         }
-        item.completion?()
+    }
+
+    private func raced(_ item: MirrorItem) -> Bool {
+        tracker.raced(keys: item.keys, connection: item.connection, since: item.snapshot)
+    }
+
+    private func record(_ mismatch: MismatchClass, _ item: MirrorItem, mirrorReply: RESPValue?, mirrorText: String) {
+        metrics.mismatch(mismatch)
+        let divergentKeys: Bool
+        switch mismatch {
+        case .diff, .race: divergentKeys = true
+        case .ttlSkew: divergentKeys = false
+        case .nondeterministic, .shadowError, .shadowUnavailable, .dropped, .notMirrored: divergentKeys = item.isWrite
+        case .protocolError: divergentKeys = false
+        }
+        if divergentKeys { divergent.insert(item.keys) }
+        log?.append(
+            MismatchRecord(
+                time: Date(), connection: item.connection, command: item.commandName, keys: item.keys,
+                primary: item.primary.map(rendering.render) ?? "(not read)", mirror: mirrorReply.map(rendering.render) ?? mirrorText,
+                mismatchClass: mismatch,
+                lagMs: Int64((NIODeadline.now() - item.primaryAt).nanoseconds / 1_000_000)))
     }
 
     /// `bytes` is the command name `name` (upper case ASCII), in any case; allocates nothing.

@@ -89,7 +89,7 @@ public final class ShadowProxy: Sendable {
                     clients.withLockedValue { $0[key] = channel }
                     channel.closeFuture.whenComplete { _ in clients.withLockedValue { _ = $0.removeValue(forKey: key) } }
                     return channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ClientSession(engine: engine))
+                        try channel.pipeline.syncOperations.addHandler(ClientSession(engine: engine, loop: channel.eventLoop))
                     }
                 }
                 .bind(host: configuration.host, port: configuration.port).get()

@@ -18,6 +18,7 @@ final class ClientSession: ChannelInboundHandler {
 
     let engine: ShadowEngine
     let id: UInt64
+    /// The mirror lane of the client's event loop its mirrored commands go through.
     let queue: MirrorQueue
     private var state: ClientSessionState
     private var context: ChannelHandlerContext?
@@ -41,9 +42,11 @@ final class ClientSession: ChannelInboundHandler {
     private var latencies: [Double] = []
     private var lastReport = NIODeadline.now()
 
-    init(engine: ShadowEngine) {
+    /// Made on `loop`, the client channel's.
+    init(engine: ShadowEngine, loop: any EventLoop) {
         self.engine = engine
-        (self.id, self.queue) = engine.openConnection()
+        self.id = engine.openConnection()
+        self.queue = engine.lane(on: loop, connection: id)
         self.state = ClientSessionState(
             policy: engine.sessionPolicy, classifier: CommandClassifier(table: engine.table), scripts: engine.scripts,
             seed: UInt64.random(in: 1...UInt64.max))
