@@ -4,7 +4,7 @@
 # (Debian's nutcracker: a C RESP proxy that parses every command and mirrors nothing), the peer #15
 # measures the shadow against. Writes a section into Benchmarks/README.md: throughput ratios and
 # added p50/p99 per command, and summary rows of shadow/twemproxy for SET and GET at pipeline 1 and 16.
-# Usage: Benchmarks/shadow.sh [requests per test, default 100000]
+# Usage: Benchmarks/shadow.sh [requests per test, default 100000]; SHADOW_ARGS adds options to the shadow.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-100000}"
@@ -23,7 +23,7 @@ for p in "$P1" "$P2"; do
 done
 sleep 0.5
 "$BIN" shadow --listen 127.0.0.1:0 --primary "redis://127.0.0.1:$P1" --target "redis://127.0.0.1:$P2" \
-  --mirror reads,writes --read-sample 0.1 --mismatch-log "$TMP/mismatches.jsonl" >"$TMP/proxy.out" 2>"$TMP/proxy.err" &
+  --mirror reads,writes --read-sample 0.1 --mismatch-log "$TMP/mismatches.jsonl" ${SHADOW_ARGS:-} >"$TMP/proxy.out" 2>"$TMP/proxy.err" &
 PIDS+=($!)
 PROXY_PID=$!
 for _ in $(seq 100); do grep -q "shadow listening" "$TMP/proxy.out" 2>/dev/null && break; sleep 0.1; done

@@ -110,6 +110,19 @@ struct ComparisonTests {
         let object = try JSONSerialization.jsonObject(with: Data(record.jsonLine().utf8)) as? [String: Any]
         #expect(object?["keys"] as? [String] == ["a\"b", "b64:AQI="])
         #expect(object?["class"] as? String == "diff")
+        #expect(object?["connection"] as? Int == 3)
+        #expect(object?["command"] as? String == "GET")
+        #expect(object?["primary"] as? String == hidden.render(.bulk("x")))
+        #expect(object?["shadow"] as? String == "-ERR \"quoted\"\n")
+        #expect(object?["lag_ms"] as? Int == 4)
+        #expect(record.jsonLine().hasSuffix("}\n"))
+        #expect(object?.count == 8)
         #expect(object?["time"] as? String == "1970-01-01T00:00:00.000Z")
+        for (seconds, text) in [
+            (1_796_164_302.5, "2026-12-01T22:31:42.500Z"), (1_709_528_767.25, "2024-03-04T05:06:07.250Z"),
+            (4_102_444_799.0, "2099-12-31T23:59:59.000Z"),
+        ] {
+            #expect(String(decoding: MismatchRecord.timestamp(Date(timeIntervalSince1970: seconds)), as: UTF8.self) == text)
+        }
     }
 }

@@ -62,7 +62,12 @@ final class MirrorQueue {
             return
         }
         var fresh: [MirrorItem] = []
+        fresh.reserveCapacity(min(items.count, engine.configuration.mirrorBatch))
         while fresh.count < engine.configuration.mirrorBatch, let i = items.popFirst() { fresh.append(i) }
+        guard !retries.isEmpty else {
+            inFlight = fresh
+            return send(fresh, [Int](repeating: 0, count: fresh.count))
+        }
         // Retried pops go after what other connections sent since (the push they wait for may be
         // among it) and before what their own connection sent since (which came after them).
         let waiting = Set(retries.map(\.item.connection))

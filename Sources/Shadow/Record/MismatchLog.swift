@@ -28,7 +28,7 @@ final class MismatchLog: Sendable {
 
     /// Queues one record for writing.
     func append(_ record: MismatchRecord) {
-        let line = Array(record.jsonLine().utf8)
+        let line = record.jsonBytes()
         let startFlush = state.withLockedValue { s -> Bool in
             if s.buffer.count + line.count > Self.maxBuffered {
                 s.lost += 1
