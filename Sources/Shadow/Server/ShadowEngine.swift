@@ -454,7 +454,8 @@ final class ShadowEngine: Sendable {
         // Another event loop's write that the primary ran first may not have been read yet: the
         // verdict waits out the tracker's window (shutdown waits for it too).
         pendingVerdicts.withLockedValue { $0 += 1 }
-        MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: tracker.window) { [mirrorReply] in
+        let loop = MultiThreadedEventLoopGroup.currentEventLoop ?? MultiThreadedEventLoopGroup.singleton.any()
+        loop.scheduleTask(in: tracker.window) { [mirrorReply] in
             self.record(self.raced(item) ? .race : .diff, item, mirrorReply: mirrorReply, mirrorText: "")
             self.pendingVerdicts.withLockedValue { $0 -= 1 }
         }
