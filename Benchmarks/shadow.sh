@@ -157,8 +157,11 @@ print("\nHow the shadow keeps up at pipeline 1: like twemproxy, it funnels the c
       "A client moves to a primary connection of its own, for good, at its first connection-bound command (SELECT of "
       "another database, MULTI/WATCH, blocking pops, SUBSCRIBE, CLIENT, HELLO…, read from the server's COMMAND flags); "
       "`--own-primary-connections` turns sharing off. What twemproxy does not do and the shadow does: mirror every write "
-      "(and 10% of reads) to the second server; perf at -P 16 SET puts most of the proxy's own samples in that work "
-      "(allocations, retain/release, Swift concurrency hops per mirror batch), the place to look next. A mirror that falls "
+      "(and 10% of reads) to the second server. Each event loop has its own mirror lane, which writes its batches on a "
+      "connection of that loop and reads the replies there, with no task or thread hop. At pipeline 1, what is left is "
+      "CPU per request: the user-space cost of NIO's channel pipeline per client read and write, and, with one event loop "
+      "per core on these 2 cores, the wake-ups of two loops (`--threads 1` costs 30% less CPU per request at pipeline 1 "
+      "here, but caps SET at -P 16 at one core). A mirror that falls "
       "behind (more than a tenth of --queue-limit waiting) while it keeps answering paces the clients instead of dropping "
       "writes; only a mirror that answers nothing for 250 ms is left behind, and past the queue limit its writes are "
       "dropped and recorded with their keys for `migrate --keys-from`: a dropped count above 0 here means that happened.")
