@@ -19,7 +19,7 @@ open(path, "w").write(text)
 PY
 export BENCH_SUMMARY="$(mktemp)"
 trap 'rm -f "$BENCH_SUMMARY"' EXIT
-for script in gateway.sh shadow.sh migrate.sh endpoints.sh; do
+for script in gateway.sh shadow.sh shadow-cpu.sh migrate.sh endpoints.sh; do
   if [ -x "Benchmarks/$script" ] || [ -f "Benchmarks/$script" ]; then
     echo "== $script"
     bash "Benchmarks/$script"
