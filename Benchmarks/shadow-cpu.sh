@@ -1,28 +1,20 @@
 #!/usr/bin/env bash
 # Where the machine's CPU goes per request, twemproxy beside `upshift shadow` in one run: the
 # redis-benchmark client, the primary redis-server, the mirror's redis-server and the proxy, each
-# from its /proc clock ticks (the client's from time(1)). On a machine where all of them share the
+# from its /proc clock ticks (the client's from its rusage). On a machine where all of them share the
 # cores, throughput is CPU per request of the whole set, so this says what a ratio to twemproxy can
 # reach: the mirror's server is work twemproxy's setup does not have. Two alternating rounds.
 # Writes the "shadow: CPU per request" section of Benchmarks/README.md.
 # Usage: Benchmarks/shadow-cpu.sh [requests per test at pipeline 1, default 100000]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/lib.sh"
 N="${1:-100000}"
-BIN="${UPSHIFT_RELEASE_BIN:-$(swift build -c release --show-bin-path)/upshift}"
-[ -x "$BIN" ] || swift build -c release --product upshift
-TMP="$(mktemp -d)"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$TMP"; }
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-P1=$(free_port); P2=$(free_port); TWEM=$(free_port)
-redis-server --port "$P1" --bind 127.0.0.1 --save "" --appendonly no --loglevel warning >/dev/null &
-PRIMARY_PID=$!; PIDS+=($!)
-redis-server --port "$P2" --bind 127.0.0.1 --save "" --appendonly no --loglevel warning >/dev/null &
-MIRROR_PID=$!; PIDS+=($!)
-sleep 0.5
+TMP=$WORK
+P1=$(port); P2=$(port); TWEM=$(port)
+redis "$P1"
+PRIMARY_PID=${PIDS[-1]}
+redis "$P2"
+MIRROR_PID=${PIDS[-1]}
 cat >"$TMP/nutcracker.yml" <<CFG
 shadow:
   listen: 127.0.0.1:$TWEM
@@ -30,7 +22,7 @@ shadow:
   servers:
    - 127.0.0.1:$P1:1
 CFG
-nutcracker -c "$TMP/nutcracker.yml" -s "$(free_port)" -o "$TMP/nutcracker.log" >/dev/null 2>&1 &
+nutcracker -c "$TMP/nutcracker.yml" -s "$(port)" -o "$TMP/nutcracker.log" >/dev/null 2>&1 &
 TWEM_PID=$!; PIDS+=($!)
 "$BIN" shadow --listen 127.0.0.1:0 --primary "redis://127.0.0.1:$P1" --target "redis://127.0.0.1:$P2" \
   --mirror reads,writes --read-sample 0.1 --mismatch-log "$TMP/mismatches.jsonl" ${SHADOW_ARGS:-} >"$TMP/proxy.out" 2>"$TMP/proxy.err" &
@@ -79,9 +71,10 @@ for (test, pipe, who), vals in sorted(rows.items(), key=lambda kv: (kv[0][1], kv
     med = [statistics.median(v[i] for v in vals) for i in range(5)]
     name = "twemproxy" if who == "twem" else "shadow"
     print(f"| {test} | {pipe} | {name} | {med[0]:,.0f} | {med[1]:.1f} | {med[2]:.1f} | {med[3]:.1f} | {med[4]:.1f} | **{sum(med[1:]):.1f}** |")
-print("\nWhen every process shares the cores, rps is about the cores divided by the `all` column. For the shadow to reach "
-      "0.9x twemproxy its `all` may be at most 1.11x twemproxy's, and the mirror server's share counts against it: "
-      "what is left for the proxy at pipeline 1 is about what twemproxy itself spends, while the shadow also mirrors.")
+print("\nAt pipeline 1 every process is busy and rps is about the cores divided by the `all` column, so for the shadow to "
+      "reach 0.9x twemproxy its `all` may be at most 1.11x twemproxy's, and the mirror server's share counts against it: "
+      "what is left for the proxy is about what twemproxy itself spends, while the shadow also mirrors. At pipeline 16 "
+      "twemproxy is held by its one thread (its `proxy` column times its rps is about one core), the shadow by the cores.")
 PY
 README=Benchmarks/README.md
 [ -f "$README" ] || printf '# Benchmarks\n\nReproducible measurements; each script writes its own section below.\n\n' >"$README"
