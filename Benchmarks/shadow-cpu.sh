@@ -76,7 +76,5 @@ print("\nAt pipeline 1 every process is busy and rps is about the cores divided 
       "what is left for the proxy is about what twemproxy itself spends, while the shadow also mirrors. At pipeline 16 "
       "twemproxy is held by its one thread (its `proxy` column times its rps is about one core), the shadow by the cores.")
 PY
-README=Benchmarks/README.md
-[ -f "$README" ] || printf '# Benchmarks\n\nReproducible measurements; each script writes its own section below.\n\n' >"$README"
-python3 Benchmarks/section.py "$README" "$TMP/section.md" "shadow: CPU per request"
+python3 Benchmarks/section.py Benchmarks/README.md "$TMP/section.md" "shadow: CPU per request"
 cat "$TMP/section.md"

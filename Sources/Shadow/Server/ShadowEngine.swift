@@ -29,7 +29,7 @@ final class ShadowEngine: Sendable {
     /// A connection's mirrored items all go to one lane of its event loop, so they reach the other
     /// side in order; a lane sends whatever is waiting as one batch, one batch at a time, so
     /// connections share round trips.
-    private let lanes = NIOLockedValueBox<[ObjectIdentifier: NIOLoopBound<[MirrorQueue]>]>([:])
+    private let lanes = PerLoop<[MirrorQueue]>()
     /// The mirror when it is one Redis: each lane then writes to it on a connection of its own loop.
     let directMirror: (url: RedisURL, options: RedisConnectionOptions)?
     private let nextConnection = NIOLockedValueBox<UInt64>(0)
@@ -37,7 +37,7 @@ final class ShadowEngine: Sendable {
     /// What every client session is set up with.
     let sessionPolicy: ClientSessionState.Policy
     /// Each event loop's shared primary connections.
-    private let shared = NIOLockedValueBox<[ObjectIdentifier: NIOLoopBound<SharedPrimaries>]>([:])
+    private let shared = PerLoop<SharedPrimaries>()
     private let recovering = NIOLockedValueBox(false)
     /// Diffs whose verdict (`race` or `diff`) waits out the key tracker's window.
     private let pendingVerdicts = NIOLockedValueBox(0)
@@ -91,31 +91,18 @@ final class ShadowEngine: Sendable {
     /// loop writing to a Redis (its batches grow with the load); two for a mirror farther away, so
     /// a round trip to Upstash does not hold every connection of the loop.
     func lane(on loop: any EventLoop, connection id: UInt64) -> MirrorQueue {
-        let lanes = self.lanes.withLockedValue { all -> [MirrorQueue] in
-            if let hit = all[ObjectIdentifier(loop)] { return hit.value }
-            let made = (0..<(directMirror == nil ? 2 : 1)).map { _ in MirrorQueue(engine: self, loop: loop) }
-            all[ObjectIdentifier(loop)] = NIOLoopBound(made, eventLoop: loop)
-            return made
-        }
+        let lanes = self.lanes.value(on: loop) { (0..<(directMirror == nil ? 2 : 1)).map { _ in MirrorQueue(engine: self, loop: loop) } }
         return lanes[Int(id % UInt64(lanes.count))]
     }
 
     /// The shared primary connections of `loop` (called on it).
     func sharedPrimaries(on loop: any EventLoop) -> SharedPrimaries {
-        shared.withLockedValue { pools in
-            if let hit = pools[ObjectIdentifier(loop)] { return hit.value }
-            let made = SharedPrimaries(loop: loop, engine: self)
-            pools[ObjectIdentifier(loop)] = NIOLoopBound(made, eventLoop: loop)
-            return made
-        }
+        shared.value(on: loop) { SharedPrimaries(loop: loop, engine: self) }
     }
 
     /// Closes every shared primary connection (the proxy shuts down).
     func closeShared() async {
-        let pools = shared.withLockedValue { Array($0.values) }
-        for pool in pools {
-            try? await pool.eventLoop.submit { pool.value.closeAll() }.get()
-        }
+        await shared.forEach { $0.closeAll() }
     }
 
     // MARK: what sessions hand over
@@ -210,10 +197,8 @@ final class ShadowEngine: Sendable {
             try? await Task.sleep(nanoseconds: 5_000_000)
         }
         let abandon = queueDepth > 0
-        for lane in lanes.withLockedValue({ Array($0.values) }) {
-            try? await lane.eventLoop.submit {
-                for queue in lane.value { queue.close(abandoning: abandon) }
-            }.get()
+        await lanes.forEach { queues in
+            for queue in queues { queue.close(abandoning: abandon) }
         }
     }
 
@@ -289,8 +274,7 @@ final class ShadowEngine: Sendable {
 
     /// A reply the mirror gives when a script keeps it busy, or when it lacks a script the client loaded.
     private static func needsAnotherRound(_ reply: RESPValue) -> Bool {
-        guard case .error(let e) = reply else { return false }
-        return e.starts(with: Array("BUSY".utf8)) || e.starts(with: Array("NOSCRIPT".utf8))
+        isError(reply, "BUSY") || isError(reply, "NOSCRIPT")
     }
 
     /// One outcome per command from the mirror's replies to them, after stopping a script that kept
@@ -349,9 +333,12 @@ final class ShadowEngine: Sendable {
         }
     }
 
-    static func isBusy(_ reply: RESPValue) -> Bool {
-        if case .error(let e) = reply { return e.starts(with: Array("BUSY".utf8)) }
-        return false
+    static func isBusy(_ reply: RESPValue) -> Bool { isError(reply, "BUSY") }
+
+    /// An error reply whose text starts with `code`.
+    private static func isError(_ reply: RESPValue, _ code: StaticString) -> Bool {
+        guard case .error(let e) = reply else { return false }
+        return code.withUTF8Buffer { e.starts(with: $0) }
     }
 
     /// Stops whatever script or function keeps the mirror busy (one recovery at a time).
@@ -395,7 +382,7 @@ final class ShadowEngine: Sendable {
 
     /// Notes scripts the mirror now holds; on NOSCRIPT (its cache was flushed), retries as EVAL.
     private func afterReply(_ command: RESPCommand, _ reply: RESPValue) async throws -> RESPValue {
-        if case .error(let e) = reply, e.starts(with: Array("NOSCRIPT".utf8)), command.arguments.count > 1,
+        if Self.isError(reply, "NOSCRIPT"), command.arguments.count > 1,
             let text = scripts.text(for: command.arguments[1])
         {
             var args = command.arguments
