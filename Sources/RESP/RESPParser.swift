@@ -87,7 +87,12 @@ public final class RESPParser {
                     return .success(nil)
                 }
                 let bytes = UnsafeRawBufferPointer(rebasing: pending[0..<frame.end])
-                let value = try frame.isPlainRESP2 ? hiredisValue(bytes) : swiftValue(bytes)
+                let value: RESPValue
+                if let common = Self.commonValue(bytes) {
+                    value = common
+                } else {
+                    value = try frame.isPlainRESP2 ? hiredisValue(bytes) : swiftValue(bytes)
+                }
                 return .success((RESPFrame(value: value, bytes: keepingBytes ? Array(bytes) : [], isPush: frame.isPush), frame.end))
             } catch {
                 return .failure(error)
@@ -108,6 +113,19 @@ public final class RESPParser {
             // A large frame's bytes are not kept waiting for the next feed.
             if start == buffer.count && buffer.capacity > 1 << 20 { compact() }
             return found.frame
+        }
+    }
+
+    /// `+OK` and integers, the replies to most writes, read here: through hiredis each was its
+    /// reply object and a copy of its bytes, two allocations per mirrored SET (perf, pipelined SETs).
+    private static func commonValue(_ bytes: UnsafeRawBufferPointer) -> RESPValue? {
+        switch bytes.first {
+        case UInt8(ascii: "+"):
+            return bytes.count == 5 && bytes[1] == UInt8(ascii: "O") && bytes[2] == UInt8(ascii: "K") ? .ok : nil
+        case UInt8(ascii: ":"):
+            return RedisInteger.parse(bytes, 1..<bytes.count - 2).map(RESPValue.integer)
+        default:
+            return nil
         }
     }
 

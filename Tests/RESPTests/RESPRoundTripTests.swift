@@ -6,12 +6,16 @@ struct RESPRoundTripTests {
     static let values: [RESPValue] = [
         .simpleString(Array("OK".utf8)),
         .simpleString([]),
+        // Read without hiredis when exactly OK; these look like it and are not.
+        .simpleString(Array("OKAY".utf8)),
+        .simpleString(Array("OK ".utf8)),
         .error(Array("ERR wrong number of arguments".utf8)),
         .error(Array("WRONGTYPE Operation against a key holding the wrong kind of value".utf8)),
         .integer(0),
         .integer(-1),
         .integer(Int64.max),
         .integer(Int64.min),
+        .integer(42),
         .bulkString([]),
         .bulkString(Array("hello".utf8)),
         .bulkString([0, 13, 10, 0xFF, 0xFE, 0x80]),

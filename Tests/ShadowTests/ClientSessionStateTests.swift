@@ -34,7 +34,7 @@ struct ClientSessionStateTests {
     }
 
     static func args(_ r: MirrorRequest) -> [String] {
-        guard case .single(let c) = r.unit else { return [] }
+        guard case .single(let c, _) = r.unit else { return [] }
         return c.arguments.map { String(decoding: $0, as: UTF8.self) }
     }
 

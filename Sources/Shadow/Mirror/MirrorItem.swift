@@ -7,16 +7,15 @@ import RESP
 /// A class: an item passes through a queue, a batch and the comparer, and copying its arrays and
 /// values at each step cost more than the mirroring itself.
 final class MirrorItem: Sendable {
-    /// What to run on the mirror side.
+    /// What to run on the mirror side, with each command's traits (not a separate array: that was
+    /// an allocation per mirrored command).
     enum Unit: Sendable {
-        case single(RESPCommand)
+        case single(RESPCommand, CommandTraits)
         /// The commands between MULTI and EXEC, run as one transaction.
-        case transaction([RESPCommand])
+        case transaction([RESPCommand], [CommandTraits])
     }
 
     let unit: Unit
-    /// One per command of the unit.
-    let traits: [CommandTraits]
     /// Every key the unit touches.
     let keys: [[UInt8]]
     /// The unit may change data.
@@ -36,12 +35,11 @@ final class MirrorItem: Sendable {
     let completion: (@Sendable () -> Void)?
 
     init(
-        unit: Unit, traits: [CommandTraits], keys: [[UInt8]], isWrite: Bool, primary: RESPValue?, connection: UInt64,
+        unit: Unit, keys: [[UInt8]], isWrite: Bool, primary: RESPValue?, connection: UInt64,
         snapshot: KeyWriteTracker.Snapshot, primaryAt: NIODeadline, resp3: Bool, retryWhenEmpty: Bool = false,
         completion: (@Sendable () -> Void)?
     ) {
         self.unit = unit
-        self.traits = traits
         self.keys = keys
         self.isWrite = isWrite
         self.primary = primary
@@ -56,7 +54,7 @@ final class MirrorItem: Sendable {
     /// The command name for records (`MULTI` for a transaction).
     var commandName: String {
         switch unit {
-        case .single: return traits.first?.name ?? "?"
+        case .single(_, let traits): return traits.name
         case .transaction: return "MULTI"
         }
     }

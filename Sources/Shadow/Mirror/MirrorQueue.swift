@@ -35,8 +35,8 @@ final class MirrorQueue {
     /// Queues an item; never blocks. Drops it (recording its keys) when the global bound is reached.
     /// True when the session should hold its client until the mirror side catches up.
     @discardableResult
-    func enqueue(_ item: MirrorItem) -> Bool {
-        guard case .taken(let hold) = engine.reserveQueueSlot() else {
+    func enqueue(_ item: MirrorItem, at now: NIODeadline) -> Bool {
+        guard case .taken(let hold) = engine.reserveQueueSlot(at: now) else {
             engine.settle(item, outcome: .dropped)
             return false
         }

@@ -3,7 +3,6 @@ import RESP
 /// One unit of mirror work as the session hands it over.
 struct MirrorRequest {
     var unit: MirrorItem.Unit
-    var traits: [CommandTraits]
     /// Every key the unit touches.
     var keys: [[UInt8]]
     /// The mirror's expected reply (the primary's, or the effect's).

@@ -85,6 +85,7 @@ final class CommandClassifier {
         var t = CommandTraits()
         let name = UpstashCompatibility.commandName(argv)
         t.name = info == nil ? "UNKNOWN" : name
+        t.effect = MirrorEffect.Rule(name: name)
         if let info {
             t.mayWrite = info.mayWrite
             t.orderInsensitive = info.tips.contains("nondeterministic_output_order")

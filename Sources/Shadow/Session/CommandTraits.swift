@@ -70,4 +70,6 @@ struct CommandTraits: Sendable, Equatable {
     var sharing = Sharing.ownConnection
     /// The upper-case name, for counts and records.
     var name: String = ""
+    /// What the mirror runs for it (`MirrorEffect.of`).
+    var effect = MirrorEffect.Rule.same
 }
