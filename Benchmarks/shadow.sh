@@ -161,7 +161,8 @@ print("\nHow the shadow keeps up at pipeline 1: like twemproxy, it funnels the c
       "connection of that loop and reads the replies there, with no task or thread hop. At pipeline 1, what is left is "
       "CPU per request: the user-space cost of NIO's channel pipeline per client read and write, and, with one event loop "
       "per core on these 2 cores, the wake-ups of two loops (`--threads 1` costs 30% less CPU per request at pipeline 1 "
-      "here, but caps SET at -P 16 at one core). A mirror that falls "
+      "here, which lifted pipeline 1 to 0.69x SET and 0.81x GET against 0.57x and 0.65x with two loops in one run on "
+      "2026-12-02, but it holds SET at -P 16 to one core: 0.76x against 1.06x; rerun with SHADOW_ARGS='--threads 1'). A mirror that falls "
       "behind (more than a tenth of --queue-limit waiting) while it keeps answering paces the clients instead of dropping "
       "writes; only a mirror that answers nothing for 250 ms is left behind, and past the queue limit its writes are "
       "dropped and recorded with their keys for `migrate --keys-from`: a dropped count above 0 here means that happened.")
