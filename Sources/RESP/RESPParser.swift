@@ -73,6 +73,7 @@ public final class RESPParser {
     /// The value of the whole frame `bytes` hold (one reply, as a proxy framed it); nil when they
     /// are not exactly one frame or break the caps.
     public static func value(ofFrame bytes: UnsafeRawBufferPointer, limits: RESPLimits = .server) -> RESPValue? {
+        if let common = commonValue(bytes) { return common }
         guard let decoded = try? RESPFrameDecoder.decode(bytes, limits: limits), decoded.length == bytes.count else { return nil }
         return decoded.value
     }
@@ -116,10 +117,14 @@ public final class RESPParser {
         }
     }
 
-    /// `+OK` and integers, the replies to most writes, read here: through hiredis each was its
-    /// reply object and a copy of its bytes, two allocations per mirrored SET (perf, pipelined SETs).
+    /// `+OK` and integers, the replies to most writes, when `bytes` are exactly one of them: through
+    /// hiredis each was its reply object and a copy of its bytes, two allocations per mirrored SET
+    /// (perf, pipelined SETs), and a decoded `+OK` an allocation per proxied write.
     private static func commonValue(_ bytes: UnsafeRawBufferPointer) -> RESPValue? {
-        switch bytes.first {
+        guard bytes.count >= 4, bytes[bytes.count - 2] == UInt8(ascii: "\r"), bytes[bytes.count - 1] == UInt8(ascii: "\n") else {
+            return nil
+        }
+        switch bytes[0] {
         case UInt8(ascii: "+"):
             return bytes.count == 5 && bytes[1] == UInt8(ascii: "O") && bytes[2] == UInt8(ascii: "K") ? .ok : nil
         case UInt8(ascii: ":"):

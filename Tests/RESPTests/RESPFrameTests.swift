@@ -156,6 +156,11 @@ struct RESPFrameTests {
     func valueOfFrame() {
         #expect(RESPParser.value(ofFrame: ":1\r\n") == .integer(1))
         #expect(RESPParser.value(ofFrame: ":1\r\n:2\r\n") == nil)
+        // The +OK and integer fast path holds to the same rule.
+        #expect(RESPParser.value(ofFrame: "+OK\r\n") == .ok)
+        #expect(RESPParser.value(ofFrame: "+OKx\r\n") == .simpleString(Array("OKx".utf8)))
+        #expect(RESPParser.value(ofFrame: "+OKxy") == nil)
+        #expect(RESPParser.value(ofFrame: ":12") == nil)
         #expect(RESPParser.value(ofFrame: "$3\r\nab") == nil)
         #expect(RESPParser.value(ofFrame: "?\r\n") == nil)
     }

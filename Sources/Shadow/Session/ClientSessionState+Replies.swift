@@ -338,12 +338,6 @@ extension ClientSessionState {
 
     /// A whole reply's value in RESP2 shapes; nil when it is deeper than values are built.
     static func value(_ bytes: ByteBuffer) -> RESPValue? {
-        // Most mirrored writes are answered +OK: the shared value, not a parse and an allocation.
-        if bytes.readableBytes == 5,
-            bytes.withUnsafeReadableBytes({ $0[0] == UInt8(ascii: "+") && $0[1] == UInt8(ascii: "O") && $0[2] == UInt8(ascii: "K") })
-        {
-            return .ok
-        }
-        return bytes.withUnsafeReadableBytes { RESPParser.value(ofFrame: $0) }
+        bytes.withUnsafeReadableBytes { RESPParser.value(ofFrame: $0) }
     }
 }
